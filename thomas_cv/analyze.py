@@ -1,0 +1,193 @@
+"""One photo in, one result out: wiring of media -> pose -> measure -> interpret -> overlay.
+
+This is the core API that the command line, the batch runner and the web app share.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+import numpy as np
+
+from .errors import InvalidOptionError, NoPersonFoundError, ThomasCVError
+from .geometry import horizon_from_points
+from .interpret import DISCLAIMER, MUSCLES, Finding, interpret
+from .landmarks import Landmarks, PoseEstimator
+from .measure import Measurement, measure
+from .media import Source, load_image
+from .overlay import draw_overlay
+
+#: the output contract's columns, in order (CSV); findings follow as <muscle>_status
+CONTRACT_KEYS = (
+    "file",
+    "ok",
+    "error",
+    "error_code",
+    "side",
+    "thigh_angle_deg",
+    "knee_flexion_deg",
+    "knee_inner_angle_deg",
+    "hip_extension_to_trunk_deg",
+    "hugged_hip_flexion_deg",
+    "horizon_deg",
+    "horizon_source",
+    "thigh_angle_uncertainty_deg",
+    "knee_flexion_uncertainty_deg",
+    "trunk_angle_deg",
+    "head_towards",
+    "confidence",
+    "flags",
+)
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How to find the horizontal reference.
+
+    ``kind``: "image" (x axis), "angle" (``value`` = degrees a level line makes with the
+    image x axis, counter-clockwise on screen positive) or "points" (``points`` = two
+    (x, y) pixels of the original image on a level line, e.g. the table edge).
+    """
+
+    kind: str = "image"
+    value: float = 0.0
+    points: Optional[tuple[tuple[float, float], tuple[float, float]]] = None
+
+    @classmethod
+    def parse(cls, text: Union[str, float, None]) -> "Horizon":
+        """Parse ``--horizon``: ``image``, a number, or ``X1,Y1,X2,Y2``.
+
+        >>> Horizon.parse("image").kind, Horizon.parse("-3").value, Horizon.parse("0,10,100,0").kind
+        ('image', -3.0, 'points')
+        """
+        if text is None:
+            return cls()
+        if isinstance(text, (int, float)):
+            return cls("angle", float(text))
+        t = str(text).strip().lower()
+        if t in ("", "image"):
+            return cls()
+        parts = [p for p in t.replace(";", ",").split(",") if p.strip()]
+        try:
+            nums = [float(p) for p in parts]
+        except ValueError:
+            nums = []
+        if len(parts) == 1 and nums and np.isfinite(nums[0]) and abs(nums[0]) < 45:
+            return cls("angle", nums[0])
+        if len(parts) == 4 and len(nums) == 4 and all(np.isfinite(nums)):
+            a, b = (nums[0], nums[1]), (nums[2], nums[3])
+            if a == b:
+                raise InvalidOptionError("--horizon: the two points are the same; give two points on the table edge.")
+            return cls("points", points=(a, b))
+        raise InvalidOptionError(
+            f"--horizon {text!r} is not understood: use 'image', an angle in degrees between -45 and 45 "
+            "(e.g. 3.5), or two points on a level line as X1,Y1,X2,Y2."
+        )
+
+    def degrees(self) -> float:
+        if self.kind == "angle":
+            return self.value
+        if self.kind == "points":
+            return horizon_from_points(*self.points)
+        return 0.0
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything known about one input. ``ok`` is False when ``error`` is set."""
+
+    file: str
+    measurement: Optional[Measurement] = None
+    findings: dict = field(default_factory=dict)
+    notes: tuple = ()
+    error: Optional[ThomasCVError] = None
+    overlay: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+    landmarks: Optional[Landmarks] = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.measurement is not None
+
+    def to_dict(self) -> dict:
+        """The output contract: flat keys, degrees rounded to 0.1, findings nested."""
+        d = {k: None for k in CONTRACT_KEYS}
+        d.update(file=self.file, ok=self.ok, flags=[])
+        if self.error is not None:
+            d.update(error=str(self.error), error_code=self.error.code)
+        if self.measurement is not None:
+            md = self.measurement.to_dict()
+            d.update({k: v for k, v in md.items() if k in d})
+        d["findings"] = {m: f.to_dict() for m, f in self.findings.items()}
+        d["notes"] = list(self.notes)
+        return d
+
+    def to_row(self) -> dict:
+        """One flat CSV row: findings as ``<muscle>_status``, flags joined by ';'."""
+        d = self.to_dict()
+        findings = d.pop("findings")
+        d.pop("notes")
+        d["flags"] = ";".join(d["flags"])
+        for m in MUSCLES:
+            d[f"{m}_status"] = findings.get(m, {}).get("status")
+        return d
+
+
+def analyze_image(
+    rgb: np.ndarray,
+    estimator: PoseEstimator,
+    *,
+    file: str = "",
+    side: Optional[str] = None,
+    horizon: Horizon = Horizon(),
+    pain: Optional[str] = None,
+    with_overlay: bool = True,
+) -> Result:
+    """Measure one upright RGB image (``horizon`` points may be in original-image pixels:
+    a uniform downscale leaves the angle unchanged).
+
+    Raises :class:`ThomasCVError` subclasses on failure.
+    """
+    lm = estimator.estimate(rgb)
+    if lm is None:
+        raise NoPersonFoundError(
+            f"{file or 'image'}: no person found. Use a side photo with the whole body on the table in view."
+        )
+    hdeg = horizon.degrees()
+    m = measure(lm, side=side, horizon_deg=hdeg, horizon_source=horizon.kind)
+    findings, notes = interpret(m, pain=pain)
+    overlay = draw_overlay(rgb, m, findings) if with_overlay else None
+    return Result(file=file, measurement=m, findings=findings, notes=tuple(notes), overlay=overlay, landmarks=lm)
+
+
+def analyze_path(
+    src: Union[Source, os.PathLike],
+    estimator: PoseEstimator,
+    *,
+    name: Optional[str] = None,
+    side: Optional[str] = None,
+    horizon: Horizon = Horizon(),
+    pain: Optional[str] = None,
+    with_overlay: bool = True,
+) -> Result:
+    """Load and measure one photo; never raises for bad input: the error is in the result."""
+    file = name or (str(src) if not isinstance(src, (bytes, bytearray)) else "upload")
+    try:
+        img = load_image(src)
+        return analyze_image(
+            img.rgb, estimator, file=file, side=side, horizon=horizon, pain=pain, with_overlay=with_overlay
+        )
+    except ThomasCVError as exc:
+        return Result(file=file, error=exc)
+
+
+__all__ = [
+    "CONTRACT_KEYS",
+    "DISCLAIMER",
+    "Horizon",
+    "Result",
+    "Finding",
+    "analyze_image",
+    "analyze_path",
+]

@@ -1,0 +1,52 @@
+"""Clinical thresholds and quality limits: every number the tool judges by, with its source.
+
+Angles in degrees, with the conventions of ``thomas_cv.measure`` (DOMAIN.md):
+thigh angle positive = knee below the hip; knee flexion 0 = straight leg.
+"""
+
+# --- Iliopsoas (one-joint hip flexors): thigh angle to the horizontal -------------------
+# Kendall et al. 1993, "Muscles: Testing and Function": the thigh touching the table
+# (parallel to it) is normal; a thigh held off the table means short hip flexors.
+# Common clinical write-ups: a negative test shows about 10 deg of hip extension.
+THIGH_NORMAL_MIN_DEG = 0.0
+THIGH_OPTIMAL_DEG = 10.0
+
+# --- Rectus femoris (two-joint hip flexor): knee flexion of the hanging leg ------------
+# Kendall et al. 1993: knee flexion of about 80 deg is normal, less means a short rectus
+# femoris. Clinical write-ups: positive when the knee cannot bend past 80 deg.
+KNEE_FLEXION_NORMAL_MIN_DEG = 80.0
+# BMC Sports Sci Med Rehabil 2021 (s13102-021-00242-y, table 4): below 67 deg the
+# two-joint hip flexors are clearly short.
+KNEE_FLEXION_CLEARLY_SHORT_DEG = 67.0
+
+# --- Borderline band --------------------------------------------------------------------
+# A value closer to a cut-off than the measurement's uncertainty cannot be called either
+# way. Until a per-image uncertainty is calibrated, these default half-widths are used
+# (project choice, of the order of the tool's measured error on the synthetic benchmark,
+# well below the goniometer's SEM of 11 deg hip / 7 deg knee, Peeler & Anderson 2007/08).
+DEFAULT_THIGH_UNCERTAINTY_DEG = 3.0
+DEFAULT_KNEE_UNCERTAINTY_DEG = 4.0
+
+# --- Validity of the test position (project choices, see DOMAIN.md) -----------------------
+# The hugged knee must be drawn towards the chest so that the pelvis tilts back and the low
+# back lies flat; typical hip flexion in the position is 100-130 deg.
+HUGGED_HIP_FLEXION_MIN_DEG = 90.0
+# Trunk line (shoulder centre -> hip centre) should lie along the table.
+TRUNK_TILT_MAX_DEG = 20.0
+# Beyond this the person is not lying down at all (sitting, standing).
+LYING_TRUNK_TILT_MAX_DEG = 50.0
+
+# --- Image and landmark quality -------------------------------------------------------------
+MIN_IMAGE_SIDE_PX = 200           # shorter side of the image
+MIN_VISIBILITY = 0.5              # BlazePose visibility below this: landmark not visible
+MIN_CONFIDENCE = 0.5              # below this, findings become not_assessable
+# A side view shows the two hips almost on top of each other; seen from the front they
+# are about half a trunk length apart. Ratio of hip separation to trunk length.
+SIDE_VIEW_MAX_HIP_SEPARATION = 0.35
+# Thigh shorter than this fraction of the trunk in the image: strongly foreshortened.
+SIDE_VIEW_MIN_THIGH_TO_TRUNK = 0.45
+
+# --- Media limits ---------------------------------------------------------------------------
+MAX_IMAGE_PIXELS = 100_000_000    # refuse larger images (decompression bombs)
+MODEL_MAX_SIDE_PX = 1280          # images are downscaled to this before the model
+MAX_VIDEO_FRAMES = 20_000

@@ -1,0 +1,293 @@
+"""From landmarks to the Thomas-test angles and quality flags. Pure: numpy only.
+
+Angles (degrees), as defined in DOMAIN.md, all measured against the horizontal reference
+``horizon_deg`` (the angle a level line makes with the image x axis, counter-clockwise on
+screen positive; 0 = the image's x axis):
+
+- ``thigh_angle_deg``: hip->knee of the tested (hanging) leg against the horizontal,
+  **positive when the knee is below the hip**. 0 = parallel, +10 optimal, negative =
+  thigh raised (short iliopsoas).
+- ``knee_flexion_deg``: 180 minus the inner angle hip-knee-ankle; 0 = straight leg.
+- ``knee_inner_angle_deg``: the inner angle hip-knee-ankle itself (180 = straight).
+- ``hip_extension_to_trunk_deg``: angle between the trunk line (shoulder centre -> hip
+  centre) continued past the hip and the tested thigh; positive = thigh behind the trunk
+  line. Independent of the horizon.
+- ``hugged_hip_flexion_deg``: angle between the same continued trunk line and the hugged
+  thigh; positive = knee drawn towards the chest. Independent of the horizon.
+- ``trunk_angle_deg``: trunk line against the horizontal, positive when the shoulders lie
+  above the hips (head raised).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from . import constants as C
+from .errors import LandmarkNotVisibleError, NotTestPositionError
+from .geometry import (
+    inner_angle,
+    segment_angle_below_horizontal,
+    signed_angle,
+    to_canonical,
+)
+from .landmarks import LEG, SHOULDER, Landmarks, PoseLandmark, other_side
+
+SIDES = ("left", "right")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A quality warning: a stable snake_case ``code`` and a sentence for people."""
+
+    code: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+FLAG_MESSAGES = {
+    "hugged_knee_not_drawn_up": "The other knee is not drawn up to the chest enough "
+    "({value:.0f} deg hip flexion, want at least {limit:.0f}): the pelvis may not be flat, "
+    "so the thigh angle can read too high.",
+    "trunk_not_flat": "The trunk is not flat on the table ({value:.0f} deg from the "
+    "horizontal reference): check the back lies flat and the horizontal reference is right.",
+    "landmark_not_visible": "Some joints are hard to see ({value}): angles near them are less sure.",
+    "person_not_lying": "The person does not seem to lie down ({value:.0f} deg trunk tilt): "
+    "the Thomas test is done lying on the back.",
+    "image_too_small": "The person is small in the image ({value:.0f} px trunk): move closer "
+    "or use a higher resolution.",
+    "not_side_view": "This does not look like a side view (hips {value:.2f} trunk lengths "
+    "apart or thigh foreshortened): photograph perpendicular to the tested leg.",
+    "far_side_view": "The hanging leg seems to be the one further from the camera: "
+    "photograph from the side of the tested leg for the most reliable angles.",
+    "horizon_from_image": "No table edge was found, so the horizontal reference is the image's "
+    "x axis: keep the camera level, or give the table edge (--horizon X1,Y1,X2,Y2) or the camera roll.",
+    "low_confidence": "Confidence is low ({value:.2f}): findings are not assessed.",
+    "side_overridden": "The tested side was set by hand to {value}, but the {other} leg "
+    "hangs lower: check the side.",
+}
+
+
+def make_flag(code: str, **values) -> Flag:
+    return Flag(code, FLAG_MESSAGES[code].format(**values))
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The Thomas-test angles of one image, with the evidence they came from.
+
+    Degrees throughout; conventions in the module docstring. ``points`` holds the pixel
+    positions (original image coordinates) of the joints used, for the overlay.
+    """
+
+    side: str
+    head_towards: str
+    thigh_angle_deg: float
+    knee_flexion_deg: float
+    knee_inner_angle_deg: float
+    hip_extension_to_trunk_deg: float
+    hugged_hip_flexion_deg: float
+    trunk_angle_deg: float
+    horizon_deg: float
+    horizon_source: str
+    confidence: float
+    thigh_angle_uncertainty_deg: float
+    knee_flexion_uncertainty_deg: float
+    visibility: dict = field(default_factory=dict)
+    flags: tuple = ()
+    points: dict = field(default_factory=dict)
+
+    @property
+    def flag_codes(self) -> list[str]:
+        return [f.code for f in self.flags]
+
+    def to_dict(self) -> dict:
+        r = lambda v: round(float(v), 1)  # noqa: E731 - degrees to 0.1
+        return {
+            "side": self.side,
+            "head_towards": self.head_towards,
+            "thigh_angle_deg": r(self.thigh_angle_deg),
+            "knee_flexion_deg": r(self.knee_flexion_deg),
+            "knee_inner_angle_deg": r(self.knee_inner_angle_deg),
+            "hip_extension_to_trunk_deg": r(self.hip_extension_to_trunk_deg),
+            "hugged_hip_flexion_deg": r(self.hugged_hip_flexion_deg),
+            "trunk_angle_deg": r(self.trunk_angle_deg),
+            "horizon_deg": r(self.horizon_deg),
+            "horizon_source": self.horizon_source,
+            "thigh_angle_uncertainty_deg": r(self.thigh_angle_uncertainty_deg),
+            "knee_flexion_uncertainty_deg": r(self.knee_flexion_uncertainty_deg),
+            "confidence": round(float(self.confidence), 2),
+            "flags": self.flag_codes,
+        }
+
+
+def _hip_flexion(trunk_dir: np.ndarray, hip: np.ndarray, knee: np.ndarray) -> float:
+    """Hip flexion relative to the continued trunk line, canonical frame (deg, + = flexion)."""
+    return -signed_angle(trunk_dir, knee - hip)
+
+
+@dataclass(frozen=True)
+class _Leg:
+    label: str  # BlazePose's label of the knee
+    hip: np.ndarray
+    knee: np.ndarray
+    ankle: np.ndarray
+    flexion: float  # hip flexion relative to the continued trunk line
+
+
+def measure(
+    lm: Landmarks,
+    *,
+    side: Optional[str] = None,
+    horizon_deg: float = 0.0,
+    horizon_source: str = "image",
+) -> Measurement:
+    """Measure the Thomas test from one person's landmarks.
+
+    The tested leg is the hanging one: the leg whose hip is far less flexed relative to the
+    trunk, whatever BlazePose calls it. ``side`` ("left"/"right") overrides the side label
+    reported. Raises :class:`NotTestPositionError` if the person does not lie down, and
+    :class:`LandmarkNotVisibleError` if the joints cannot be placed at all.
+    """
+    if side is not None and side not in SIDES:
+        raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+    P = PoseLandmark
+    needed = [P.LEFT_SHOULDER, P.RIGHT_SHOULDER, *LEG["left"], *LEG["right"]]
+    vis = {p.name.lower(): round(lm.vis(p), 3) for p in needed}
+    # Level only (no mirroring yet) to find where the head lies.
+    lvl = to_canonical(lm.xy, horizon_deg, head_right=False)
+    sh_mid = (lvl[P.LEFT_SHOULDER] + lvl[P.RIGHT_SHOULDER]) / 2
+    hip_mid = (lvl[P.LEFT_HIP] + lvl[P.RIGHT_HIP]) / 2
+    head_right = bool(sh_mid[0] > hip_mid[0])
+    can = to_canonical(lm.xy, horizon_deg, head_right=head_right)
+    sh_mid = (can[P.LEFT_SHOULDER] + can[P.RIGHT_SHOULDER]) / 2
+    hip_mid = (can[P.LEFT_HIP] + can[P.RIGHT_HIP]) / 2
+    trunk = hip_mid - sh_mid
+    trunk_len = float(np.linalg.norm(trunk))
+    if trunk_len < 1e-6:
+        raise LandmarkNotVisibleError(
+            "Shoulders and hips fall on the same point: the trunk cannot be placed. "
+            "Use a side photo showing the whole body."
+        )
+    # trunk angle: + when shoulders above hips (canonical: head left, so trunk points right)
+    trunk_angle = segment_angle_below_horizontal(sh_mid, hip_mid)
+    if abs(trunk_angle) > C.LYING_TRUNK_TILT_MAX_DEG:
+        raise NotTestPositionError(
+            f"The person does not seem to lie down (trunk {abs(trunk_angle):.0f} deg from the "
+            "horizontal): the Thomas test is measured lying on the back at the table end."
+        )
+
+    # --- pick the hanging leg by geometry, not by BlazePose's labels ----------------------
+    legs = []
+    for s in SIDES:
+        hip_i, knee_i, _ = LEG[s]
+        hip, knee = can[hip_i], can[knee_i]
+        if not np.any(knee - hip):
+            continue
+        legs.append((s, hip, knee, _hip_flexion(trunk, hip, knee)))
+    if len(legs) < 2:
+        raise LandmarkNotVisibleError(
+            "A hip and knee fall on the same point: the legs cannot be told apart. "
+            "Use a side photo showing both legs."
+        )
+    legs.sort(key=lambda t: t[3])
+    (t_label, t_hip, t_knee, t_flex), (h_label, h_hip, h_knee, h_flex) = legs
+    # Ankles: pair each knee with the nearer ankle (guards against swapped ankle labels).
+    a_same, a_other = can[LEG[t_label][2]], can[LEG[h_label][2]]
+    if (np.linalg.norm(a_same - t_knee) + np.linalg.norm(a_other - h_knee)) <= (
+        np.linalg.norm(a_other - t_knee) + np.linalg.norm(a_same - h_knee)
+    ):
+        t_ankle, t_ankle_label = a_same, t_label
+    else:
+        t_ankle, t_ankle_label = a_other, h_label
+
+    # --- side: the photographed (near) side of a supine person --------------------------
+    # Lying on the back, face up, head towards image left, the camera sees the person's
+    # right side (right = anterior x superior points at the camera). The hanging leg is on
+    # the near side unless depth says it is further away than the hugged leg.
+    near_side = "left" if head_right else "right"
+    flags: list[Flag] = []
+    far = False
+    if lm.depth is not None:
+        dz = float(lm.depth[LEG[t_label][1]] - lm.depth[LEG[h_label][1]])
+        far = dz > 0.05  # hanging knee clearly behind the hugged knee
+    tested_side = other_side(near_side) if far else near_side
+    if far:
+        flags.append(make_flag("far_side_view"))
+    if side is not None:
+        if side != tested_side:
+            flags.append(make_flag("side_overridden", value=side, other=tested_side))
+        tested_side = side
+
+    # --- angles -----------------------------------------------------------------------------
+    if not np.any(t_ankle - t_knee):
+        raise LandmarkNotVisibleError(
+            "The knee and ankle of the hanging leg fall on the same point: the knee angle "
+            "cannot be measured. Make sure the lower leg is in the picture."
+        )
+    thigh = segment_angle_below_horizontal(t_hip, t_knee)
+    inner = inner_angle(t_hip, t_knee, t_ankle)
+    hip_ext = -t_flex
+    hug_flex = h_flex
+
+    # --- quality flags ------------------------------------------------------------------------
+    if hug_flex < C.HUGGED_HIP_FLEXION_MIN_DEG:
+        flags.append(make_flag("hugged_knee_not_drawn_up", value=hug_flex, limit=C.HUGGED_HIP_FLEXION_MIN_DEG))
+    if abs(trunk_angle) > C.TRUNK_TILT_MAX_DEG:
+        flags.append(make_flag("trunk_not_flat", value=abs(trunk_angle)))
+    used = {
+        "hip": LEG[t_label][0],
+        "knee": LEG[t_label][1],
+        "ankle": LEG[t_ankle_label][2],
+        "shoulder": SHOULDER[tested_side],
+    }
+    low = sorted(k for k, p in used.items() if lm.vis(p) < C.MIN_VISIBILITY)
+    if low:
+        flags.append(make_flag("landmark_not_visible", value=", ".join(low)))
+    if trunk_len < C.MIN_IMAGE_SIDE_PX / 2:
+        flags.append(make_flag("image_too_small", value=trunk_len))
+    hip_sep = float(np.linalg.norm(can[P.LEFT_HIP] - can[P.RIGHT_HIP])) / trunk_len
+    thigh_ratio = float(np.linalg.norm(t_knee - t_hip)) / trunk_len
+    side_view_penalty = 1.0
+    if hip_sep > C.SIDE_VIEW_MAX_HIP_SEPARATION or thigh_ratio < C.SIDE_VIEW_MIN_THIGH_TO_TRUNK:
+        flags.append(make_flag("not_side_view", value=hip_sep))
+        side_view_penalty = 0.6
+    if horizon_source == "image_fallback":
+        flags.append(make_flag("horizon_from_image"))
+
+    key_vis = [lm.vis(p) for p in used.values()]
+    confidence = float(np.clip(np.mean(key_vis) * side_view_penalty * (0.8 if far else 1.0), 0, 1))
+    if confidence < C.MIN_CONFIDENCE:
+        flags.append(make_flag("low_confidence", value=confidence))
+
+    points = {
+        "hip": lm.xy[LEG[t_label][0]].tolist(),
+        "knee": lm.xy[LEG[t_label][1]].tolist(),
+        "ankle": lm.xy[LEG[t_ankle_label][2]].tolist(),
+        "hugged_hip": lm.xy[LEG[h_label][0]].tolist(),
+        "hugged_knee": lm.xy[LEG[h_label][1]].tolist(),
+        "shoulder_centre": ((lm.xy[P.LEFT_SHOULDER] + lm.xy[P.RIGHT_SHOULDER]) / 2).tolist(),
+        "hip_centre": ((lm.xy[P.LEFT_HIP] + lm.xy[P.RIGHT_HIP]) / 2).tolist(),
+    }
+    return Measurement(
+        side=tested_side,
+        head_towards="right" if head_right else "left",
+        thigh_angle_deg=thigh,
+        knee_flexion_deg=180.0 - inner,
+        knee_inner_angle_deg=inner,
+        hip_extension_to_trunk_deg=hip_ext,
+        hugged_hip_flexion_deg=hug_flex,
+        trunk_angle_deg=trunk_angle,
+        horizon_deg=float(horizon_deg),
+        horizon_source=horizon_source,
+        confidence=confidence,
+        thigh_angle_uncertainty_deg=C.DEFAULT_THIGH_UNCERTAINTY_DEG,
+        knee_flexion_uncertainty_deg=C.DEFAULT_KNEE_UNCERTAINTY_DEG,
+        visibility=vis,
+        flags=tuple(flags),
+        points=points,
+    )
