@@ -1,0 +1,254 @@
+"""The ``thomas-cv`` command line: thin wiring over :mod:`thomas_cv.analyze`, no maths.
+
+Heavy modules (mediapipe, OpenCV, pandas) are imported inside the commands so that
+``thomas-cv --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+DISCLAIMER = "thomas-cv is a measurement aid, not a diagnosis."
+EPILOG = (
+    "Angles: thigh_angle_deg > 0 = knee below the hip (0 = parallel to the table, +10 optimal); "
+    "knee_flexion_deg 0 = straight leg, about 90 normal. " + DISCLAIMER
+)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--side", choices=["left", "right"], help="tested (hanging) leg; found automatically if omitted")
+    p.add_argument(
+        "--horizon",
+        default="image",
+        help="horizontal reference: 'image' (the image x axis, default), an angle in degrees that a level line "
+        "makes with the image x axis (counter-clockwise positive), or two points on the table edge X1,Y1,X2,Y2",
+    )
+    p.add_argument("--pain", choices=["hip", "knee"], help="pain felt in the test position: rule out a joint problem first")
+    p.add_argument("--model", metavar="PATH", help="a MediaPipe pose landmarker .task file to use instead of the bundled model")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="thomas-cv",
+        description="Measure the Thomas test (hip-flexor length) from side-view photos and videos.",
+        epilog=EPILOG,
+    )
+    ap.add_argument("--version", action="version", version="thomas-cv 0.1.0")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    m = sub.add_parser("measure", help="measure one or more photos", epilog=EPILOG)
+    m.add_argument("photos", nargs="+", metavar="PHOTO")
+    _common(m)
+    m.add_argument("--out", metavar="DIR", help="save overlays (PNG) and results.json here")
+    m.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    m.add_argument("--blur-faces", action="store_true", help="blur the face in saved overlays")
+
+    b = sub.add_parser("batch", help="measure every photo in a folder or zip into a table", epilog=EPILOG)
+    b.add_argument("source", metavar="DIR_OR_ZIP")
+    b.add_argument("--out", metavar="DIR", required=True)
+    b.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    b.add_argument("--resume", action="store_true", help="continue a batch: skip files already in results.csv")
+    _common(b)
+    b.add_argument("--no-overlays", action="store_true", help="do not save overlay images")
+    b.add_argument("--no-blur-faces", action="store_true", help="keep faces sharp in saved overlays (blurred by default)")
+    b.add_argument("--executor", choices=["local", "dask"], default="local")
+    b.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+
+    v = sub.add_parser("video", help="measure a clip: per-frame series and the held test position", epilog=EPILOG)
+    v.add_argument("clip", metavar="CLIP")
+    v.add_argument("--out", metavar="DIR", required=True)
+    _common(v)
+    v.add_argument("--format", choices=["table", "json"], default="table")
+
+    a = sub.add_parser("app", help="open the web app (extra options go to Streamlit)", add_help=True)
+    a.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="e.g. --server.port 8600 --server.headless true")
+    return ap
+
+
+# ---------------------------------------------------------------- output formatting
+
+
+def _fmt(v, unit=" deg") -> str:
+    return "-" if v is None else f"{v:+.1f}{unit}" if unit else str(v)
+
+
+def format_table(d: dict) -> str:
+    """Human-readable block for one result dict (the output contract)."""
+    lines = [f"{d['file']}"]
+    if not d["ok"]:
+        lines.append(f"  ERROR [{d['error_code']}]: {d['error']}")
+        return "\n".join(lines)
+    lines.append(f"  tested side      {d['side']}  (head towards image {d['head_towards']}), confidence {d['confidence']:.2f}")
+    lines.append(
+        f"  thigh angle      {_fmt(d['thigh_angle_deg'])} +/- {d['thigh_angle_uncertainty_deg']:.0f}"
+        "   (+ = knee below hip; 0 parallel, +10 optimal)"
+    )
+    lines.append(
+        f"  knee flexion     {d['knee_flexion_deg']:.1f} deg +/- {d['knee_flexion_uncertainty_deg']:.0f}"
+        f"   (inner angle {d['knee_inner_angle_deg']:.1f}; 80+ normal)"
+    )
+    lines.append(f"  hip ext. to trunk {_fmt(d['hip_extension_to_trunk_deg'])}   hugged hip flexion {d['hugged_hip_flexion_deg']:.1f} deg")
+    lines.append(f"  horizontal ref.  {d['horizon_source']} ({d['horizon_deg']:+.1f} deg)")
+    for mu, f in d["findings"].items():
+        lines.append(f"  {mu:<15} {f['status'].upper():<15} {f['reason']}")
+    for code in d["flags"]:
+        lines.append(f"  ! {code}")
+    for n in d.get("notes", []):
+        lines.append(f"  note: {n}")
+    return "\n".join(lines)
+
+
+def _emit(results: list[dict], fmt: str, out=sys.stdout) -> None:
+    if fmt == "json":
+        for d in results:
+            out.write(json.dumps(d, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        import csv
+
+        from .batch import columns
+
+        w = csv.DictWriter(out, [c for c in columns() if c != "overlay"], extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for d in results:
+            row = dict(d)
+            row["flags"] = ";".join(d["flags"])
+            for mu, f in d["findings"].items():
+                row[f"{mu}_status"] = f["status"]
+            w.writerow(row)
+    else:
+        for d in results:
+            out.write(format_table(d) + "\n\n")
+        out.write(DISCLAIMER + "\n")
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _horizon(text):
+    from .analyze import Horizon
+
+    return Horizon.parse(text)
+
+
+def cmd_measure(args) -> int:
+    from .analyze import analyze_path
+    from .media import save_image
+    from .pose import make_estimator
+
+    horizon = _horizon(args.horizon)
+    out = Path(args.out) if args.out else None
+    results = []
+    with make_estimator(args.model, static=True) as est:
+        for photo in args.photos:
+            res = analyze_path(photo, est, side=args.side, horizon=horizon, pain=args.pain, with_overlay=out is not None)
+            d = res.to_dict()
+            if out is not None and res.overlay is not None:
+                img = res.overlay
+                if args.blur_faces and res.landmarks is not None:
+                    from .privacy import blur_faces
+
+                    img = blur_faces(img, res.landmarks)
+                d["overlay"] = str(save_image(img, out / f"{Path(photo).stem}_overlay.png"))
+            results.append(d)
+    if out is not None:
+        (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    _emit(results, args.format)
+    return 0 if all(d["ok"] for d in results) else 1
+
+
+def cmd_batch(args) -> int:
+    from tqdm import tqdm
+
+    from .batch import run_batch
+
+    def bar(it, total):
+        return tqdm(it, total=total, unit="photo", desc="measuring", file=sys.stderr, disable=None)
+
+    s = run_batch(
+        Path(args.source), Path(args.out), workers=args.workers, resume=args.resume, side=args.side,
+        horizon=_horizon(args.horizon), pain=args.pain, model=args.model, overlays=not args.no_overlays,
+        blur_faces=not args.no_blur_faces, progress=bar, executor=args.executor, scheduler=args.scheduler,
+    )
+    print(
+        f"{s.total} photos: {s.measured} measured, {s.failed} failed"
+        + (f", {s.skipped} already done (resumed)" if s.skipped else "")
+        + f". Results: {s.out_dir / 'results.csv'}"
+        + (f"; failures and reasons: {s.out_dir / 'failures.csv'}" if s.failed else "")
+    )
+    print(DISCLAIMER)
+    return s.exit_code
+
+
+def cmd_video(args) -> int:
+    import csv
+
+    from tqdm import tqdm
+
+    from .media import save_image
+    from .pose import make_estimator
+    from .video import analyze_video
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    bar = tqdm(unit="frame", desc="measuring", file=sys.stderr, disable=None)
+
+    def progress(done, total):
+        bar.total = total or None
+        bar.update(done - bar.n)
+
+    with make_estimator(args.model, static=False) as est:
+        vr = analyze_video(args.clip, est, side=args.side, horizon=_horizon(args.horizon), pain=args.pain, progress=progress)
+    bar.close()
+    with open(out / "frames.csv", "w", newline="", encoding="utf-8") as fh:
+        keys = list(dict.fromkeys(k for r in vr.frames for k in r))
+        w = csv.DictWriter(fh, keys, lineterminator="\n")
+        w.writeheader()
+        w.writerows(vr.frames)
+    d = vr.to_dict()
+    if vr.result.overlay is not None:
+        d["overlay"] = str(save_image(vr.result.overlay, out / "overlay.png"))
+    (out / "result.json").write_text(json.dumps(d, indent=2, ensure_ascii=False), encoding="utf-8")
+    if args.format == "json":
+        print(json.dumps(d, ensure_ascii=False))
+    else:
+        print(format_table(d))
+        if vr.stretch is not None:
+            st = vr.stretch
+            print(f"  test position held {st.start_s:.2f}-{st.end_s:.2f} s (frames {st.start}-{st.end}); median over it")
+        print(f"  per-frame series: {out / 'frames.csv'}")
+        print(DISCLAIMER)
+    return 0 if vr.result.ok else 1
+
+
+def cmd_app(args) -> int:
+    from streamlit.web import cli as stcli
+
+    script = Path(__file__).with_name("webapp.py")
+    sys.argv = ["streamlit", "run", str(script), *args.streamlit_args]
+    return int(stcli.main() or 0)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if args.command is None:
+        ap.print_help()
+        return 2
+    from .errors import ThomasCVError
+
+    try:
+        return {"measure": cmd_measure, "batch": cmd_batch, "video": cmd_video, "app": cmd_app}[args.command](args)
+    except ThomasCVError as exc:
+        print(f"thomas-cv: error [{exc.code}]: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("thomas-cv: interrupted; with batch, rerun with --resume to continue.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
