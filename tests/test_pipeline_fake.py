@@ -1,0 +1,131 @@
+"""analyze/batch/CLI wiring with an injected estimator and real files on disk (no model)."""
+
+import csv
+import json
+import zipfile
+from functools import partial
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from synthetic_landmarks import FakeEstimator, make_landmarks
+from thomas_cv.analyze import CONTRACT_KEYS, Horizon, analyze_path
+from thomas_cv.batch import RESULTS, read_done, run_batch
+from thomas_cv.errors import InvalidOptionError
+from thomas_cv.interpret import MUSCLES
+
+
+def fake_factory(thigh=10.0, knee=90.0):
+    return FakeEstimator(make_landmarks(thigh=thigh, knee=knee))
+
+
+def write_photo(path, size=(1280, 960)):
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_result_follows_output_contract(tmp_path):
+    p = write_photo(tmp_path / "a.jpg")
+    d = analyze_path(p, fake_factory(thigh=-6.0, knee=70.0)).to_dict()
+    for k in CONTRACT_KEYS:
+        assert k in d
+    assert d["ok"] is True and d["error"] is None
+    assert d["thigh_angle_deg"] == -6.0 and d["knee_flexion_deg"] == 70.0
+    assert set(d["findings"]) == set(MUSCLES)
+    assert d["findings"]["iliopsoas"]["status"] == "short"
+    assert d["findings"]["rectus_femoris"]["status"] == "short"
+    json.dumps(d)  # serialisable
+
+
+def test_no_person_is_an_error_result_not_an_exception(tmp_path):
+    p = write_photo(tmp_path / "empty.png")
+    d = analyze_path(p, FakeEstimator(None)).to_dict()
+    assert d["ok"] is False and d["error_code"] == "no_person_found"
+    assert "\n" not in d["error"]
+
+
+def test_unreadable_file_is_an_error_result(tmp_path):
+    p = tmp_path / "notes.jpg"
+    p.write_text("this is not a photo")
+    d = analyze_path(p, fake_factory()).to_dict()
+    assert d["error_code"] == "unreadable_image"
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("image", 0.0), ("3.5", 3.5), ("-6", -6.0), ("0,100,100,90", 5.710593), ("100,90,0,100", 5.710593)],
+)
+def test_horizon_option(text, expected):
+    assert Horizon.parse(text).degrees() == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("text", ["sideways", "1,2,3", "1,1,1,1", "nan", "80"])
+def test_horizon_option_rejects_nonsense(text):
+    with pytest.raises(InvalidOptionError):
+        Horizon.parse(text)
+
+
+def test_horizon_points_correct_a_rolled_picture(tmp_path):
+    p = write_photo(tmp_path / "a.jpg")
+    est = FakeEstimator(make_landmarks(thigh=8.0, roll=4.0))
+    naive = analyze_path(p, est).to_dict()
+    fixed = analyze_path(p, est, horizon=Horizon.parse("4")).to_dict()
+    assert naive["thigh_angle_deg"] == pytest.approx(4.0, abs=0.11)
+    assert fixed["thigh_angle_deg"] == pytest.approx(8.0, abs=0.11)
+    assert fixed["horizon_deg"] == 4.0
+
+
+def _folder(tmp_path, n=6, bad=("broken.jpg",)):
+    src = tmp_path / "photos"
+    (src / "sub dir").mkdir(parents=True)
+    for i in range(n):
+        write_photo(src / ("sub dir" if i % 2 else ".") / f"p{i}.png", size=(640, 480))
+    for b in bad:
+        (src / b).write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    (src / "readme.txt").write_text("not an image type: ignored")
+    return src
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_batch_measures_all_and_reports_bad_file(tmp_path, workers):
+    src = _folder(tmp_path)
+    out = tmp_path / "out"
+    s = run_batch(src, out, workers=workers, estimator_factory=partial(fake_factory, 12.0, 95.0))
+    assert (s.total, s.measured, s.failed, s.exit_code) == (7, 6, 1, 1)
+    rows = list(csv.DictReader(open(out / RESULTS, encoding="utf-8")))
+    assert len(rows) == 7 and len({r["file"] for r in rows}) == 7
+    good = [r for r in rows if r["ok"] == "True"]
+    assert all(float(r["thigh_angle_deg"]) == 12.0 for r in good)
+    assert all((out / r["overlay"]).is_file() for r in good)
+    fails = list(csv.DictReader(open(out / "failures.csv", encoding="utf-8")))
+    assert [f["file"] for f in fails] == ["broken.jpg"] and fails[0]["error_code"] == "unreadable_image"
+
+
+def test_batch_resume_skips_done_and_drops_torn_line(tmp_path):
+    src = _folder(tmp_path, bad=())
+    out = tmp_path / "out"
+    run_batch(src, out, workers=1, estimator_factory=fake_factory)
+    res = out / RESULTS
+    lines = res.read_text().splitlines(keepends=True)
+    # simulate a kill: the last two rows never written, a torn half row at the end
+    res.write_text("".join(lines[:-2]) + lines[-2][: len(lines[-2]) // 2])
+    with pytest.raises(InvalidOptionError, match="--resume"):
+        run_batch(src, out, workers=1, estimator_factory=fake_factory)
+    s = run_batch(src, out, workers=1, resume=True, estimator_factory=fake_factory)
+    assert s.skipped == 4 and s.measured == 6 and s.failed == 0
+    rows = list(csv.DictReader(open(res, encoding="utf-8")))
+    assert sorted(r["file"] for r in rows) == sorted(read_done(res)) and len(rows) == 6
+
+
+def test_batch_from_zip_ignores_path_traversal(tmp_path):
+    z = tmp_path / "clinic.zip"
+    img = write_photo(tmp_path / "x.png", size=(640, 480))
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.write(img, "day1/p1.png")
+        zf.writestr("../evil.png", img.read_bytes())
+    out = tmp_path / "out"
+    s = run_batch(z, out, workers=1, estimator_factory=fake_factory)
+    assert (s.total, s.measured) == (1, 1)
+    assert not (tmp_path / "evil.png").exists()
