@@ -1,0 +1,486 @@
+"""Scene assembly (table, room, lights, camera) and offscreen rendering with pyrender."""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+if "PYOPENGL_PLATFORM" not in os.environ:
+    os.environ["PYOPENGL_PLATFORM"] = "egl"
+
+from . import appearance as ap
+from .body import Body, load_body, rot, skin
+from .pose import PoseParams, Posed, angles_2d, other, pose_thomas, truth_3d
+
+GAMMA = 2.2
+LIGHTINGS = ("warm_key", "cool_daylight", "overhead", "soft_flat", "window_side")
+TABLE_COLOURS = {"black_vinyl": (0.08, 0.08, 0.09), "navy_vinyl": (0.10, 0.15, 0.30),
+                 "teal_vinyl": (0.10, 0.35, 0.38), "beige_vinyl": (0.70, 0.62, 0.50),
+                 "burgundy_vinyl": (0.38, 0.09, 0.12), "grey_vinyl": (0.38, 0.39, 0.41)}
+WALLS = {"offwhite": (0.86, 0.84, 0.78), "pale_blue": (0.66, 0.74, 0.80), "sage": (0.66, 0.72, 0.60),
+         "warm_beige": (0.82, 0.72, 0.58), "light_grey": (0.72, 0.72, 0.72), "peach": (0.88, 0.70, 0.58)}
+FLOORS = {"oak": (0.62, 0.45, 0.28), "walnut": (0.38, 0.26, 0.17), "grey_tile": (0.55, 0.55, 0.55),
+          "beige_tile": (0.74, 0.68, 0.58), "blue_vinyl": (0.35, 0.42, 0.52)}
+
+
+@dataclass
+class Spec:
+    name: str = "thomas"
+    seed: int = 0
+    tested_side: str = "right"
+    thigh_angle_deg: float = 10.0
+    knee_flexion_deg: float = 90.0
+    hip_abduction_deg: float = 0.0
+    hip_rotation_deg: float = 0.0
+    hugged_hip_flexion_deg: float = 115.0
+    yaw_deg: float = 0.0
+    roll_deg: float = 0.0
+    orientation: str = "landscape"
+    far_side: bool = False
+    small_subject: bool = False
+    helper: bool = False
+    lighting: str | None = None        # None: drawn from seed
+    fill: float | None = None          # fraction of the frame width the body spans
+    vfov_deg: float = 45.0
+    size: tuple | None = None          # (w, h); default 1280x960 / 960x1280
+    jpeg_quality: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------- geometry helpers
+def _box(lo, hi, colour, name=None):
+    import trimesh
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    m = trimesh.creation.box(extents=hi - lo)
+    m.apply_translation((lo + hi) / 2)
+    m.visual.vertex_colors = np.tile(np.r_[np.asarray(colour) * 255, 255], (len(m.vertices), 1)).astype(np.uint8)
+    return m
+
+
+def _rounded_pad(lo, hi, colour, r=0.025):
+    import trimesh
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    ext = hi - lo
+    try:
+        m = trimesh.creation.box(extents=ext)
+        m = m.subdivide().subdivide().subdivide()
+        # round the long edges by pushing vertices towards a superellipse profile
+        v = m.vertices
+        hy, hz = ext[1] / 2, ext[2] / 2
+        for axis, h in ((1, hy), (2, hz)):
+            pass
+        cy, cz = v[:, 1], v[:, 2]
+        dy = np.clip(np.abs(cy) - (hy - r), 0, None)
+        dz = np.clip(np.abs(cz) - (hz - r), 0, None)
+        d = np.hypot(dy, dz)
+        k = np.where(d > r, r / np.maximum(d, 1e-9), 1.0)
+        v[:, 1] = np.sign(cy) * (np.minimum(np.abs(cy), hy - r) + dy * k)
+        v[:, 2] = np.sign(cz) * (np.minimum(np.abs(cz), hz - r) + dz * k)
+        m.vertices = v
+    except Exception:
+        m = trimesh.creation.box(extents=ext)
+    m.apply_translation((lo + hi) / 2)
+    m.visual.vertex_colors = np.tile(np.r_[np.asarray(colour) * 255, 255], (len(m.vertices), 1)).astype(np.uint8)
+    return m
+
+
+def _prim(V, F, colours, material, normals=None, flat=False):
+    """A pyrender mesh with per-vertex colours and an explicit material."""
+    import pyrender
+    V = np.asarray(V, np.float32)
+    F = np.asarray(F, np.int64)
+    col = np.asarray(colours, np.float32) ** GAMMA  # sRGB-ish -> linear
+    if col.ndim == 1:
+        col = np.tile(col, (len(V), 1))
+    if col.shape[1] == 3:
+        col = np.c_[col, np.ones(len(col), np.float32)]
+    if flat:
+        fn = np.cross(V[F[:, 1]] - V[F[:, 0]], V[F[:, 2]] - V[F[:, 0]])
+        fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-12)
+        P = V[F].reshape(-1, 3)
+        N = np.repeat(fn, 3, axis=0)
+        C = col[F].reshape(-1, 4)
+        prim = pyrender.Primitive(positions=P, normals=N, color_0=C, material=material, mode=4)
+    else:
+        if normals is None:
+            import trimesh
+            normals = trimesh.Trimesh(V, F, process=False).vertex_normals
+        prim = pyrender.Primitive(positions=V, normals=np.asarray(normals, np.float32), color_0=col,
+                                  indices=F, material=material, mode=4)
+    return pyrender.Mesh([prim])
+
+
+def _tri_mesh_prim(m, material, flat=True):
+    col = m.visual.vertex_colors[:, :3] / 255.0
+    return _prim(m.vertices, m.faces, col, material, flat=flat)
+
+
+def _quad(corners, img, reps=(1.0, 1.0), towards=None):
+    import trimesh
+    from PIL import Image
+    c = np.asarray(corners, float)
+    faces = np.array([[0, 1, 2], [0, 2, 3]])
+    if towards is not None:
+        n = np.cross(c[1] - c[0], c[2] - c[0])
+        if n @ (np.asarray(towards) - c.mean(0)) < 0:
+            faces = faces[:, ::-1]
+    uv = np.array([[0, 0], [reps[0], 0], [reps[0], reps[1]], [0, reps[1]]])
+    m = trimesh.Trimesh(c, faces, process=False)
+    m.visual = trimesh.visual.TextureVisuals(uv=uv, image=Image.fromarray(_lin(img)))
+    return m
+
+
+def look_at(cam_pos, target, roll_deg=0.0):
+    f = np.asarray(target, float) - cam_pos
+    f /= np.linalg.norm(f)
+    r = np.cross(f, [0.0, 1.0, 0.0])
+    r /= np.linalg.norm(r)
+    u = np.cross(r, f)
+    # camera rolled clockwise (as the photographer sees it) by roll_deg
+    R = rot(f, roll_deg)
+    r, u = R @ r, R @ u
+    T = np.eye(4)
+    T[:3, 0], T[:3, 1], T[:3, 2], T[:3, 3] = r, u, -f, cam_pos
+    return T
+
+
+def project(points, cam_T, w, h, vfov_deg):
+    P = np.atleast_2d(points)
+    Tinv = np.linalg.inv(cam_T)
+    pc = P @ Tinv[:3, :3].T + Tinv[:3, 3]
+    fpx = (h / 2) / np.tan(np.radians(vfov_deg) / 2)
+    zc = -pc[:, 2]
+    x = w / 2 + fpx * pc[:, 0] / zc
+    y = h / 2 - fpx * pc[:, 1] / zc
+    return np.stack([x, y], 1), zc
+
+
+# --------------------------------------------------------------------- scene
+class Renderer:
+    """Keeps one body model and one offscreen context per process."""
+
+    def __init__(self, body: Body | None = None):
+        self.body = body or load_body()
+        self.masks = ap.region_masks(self.body)
+        self.used = self.body.used_vertices
+        self._r = None
+        self._size = None
+        self.backend = "pyrender-" + os.environ.get("PYOPENGL_PLATFORM", "egl")
+
+    def _renderer(self, w, h):
+        import pyrender
+        if self._r is None:
+            self._r = pyrender.OffscreenRenderer(w, h)
+        elif self._size != (w, h):
+            self._r.viewport_width, self._r.viewport_height = w, h
+        self._size = (w, h)
+        return self._r
+
+    def close(self):
+        if self._r is not None:
+            self._r.delete()
+            self._r = None
+
+    # ------------------------------------------------------------------
+    def person_mesh(self, V, col, material):
+        return _prim(V, self.body.faces, col, material)
+
+    def render(self, spec: Spec):
+        import pyrender
+        rng = np.random.default_rng(spec.seed)
+        body = self.body
+        ctx = {}
+        # ---------------- person
+        pp = PoseParams(tested_side=spec.tested_side, thigh_angle_deg=spec.thigh_angle_deg,
+                        knee_flexion_deg=spec.knee_flexion_deg, hip_abduction_deg=spec.hip_abduction_deg,
+                        hip_rotation_deg=spec.hip_rotation_deg,
+                        hugged_hip_flexion_deg=spec.hugged_hip_flexion_deg,
+                        hugged_knee_flexion_deg=float(rng.uniform(125, 145)),
+                        lumbar_flexion_deg=float(rng.uniform(2, 10)))
+        posed = pose_thomas(body, pp)
+        V = posed.vertices()
+        tm = np.zeros(len(V), bool)
+        from .pose import _trunk_mask
+        tmask = _trunk_mask(body)
+        table_top = float(rng.uniform(0.68, 0.80))
+        hip_t = posed.joint("upperleg01" + (".R" if spec.tested_side == "right" else ".L"))
+        shift = np.array([-hip_t[0], table_top - V[tmask][:, 1].min(), 0.0])
+        V = V + shift
+        joints = {k: v + shift for k, v in posed.joints().items()}
+        skin_name = str(rng.choice(list(ap.SKIN_TONES)))
+        hair = str(rng.choice(list(ap.HAIR), p=[.3, .3, .15, .1, .15]))
+        shirt = str(rng.choice(list(ap.SHIRTS)))
+        shorts = str(rng.choice(list(ap.SHORTS)))
+        long_sleeves = bool(rng.random() < 0.3)
+        long_pants = bool(rng.random() < 0.2)
+        socks = bool(rng.random() < 0.3)
+        col = ap.vertex_colours(body, self.masks, rng, skin_name, hair, shirt, shorts,
+                                long_sleeves, long_pants, socks)
+        scene = pyrender.Scene(bg_color=[0, 0, 0, 255], ambient_light=[0.0, 0.0, 0.0])
+        mat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1, 1, 1, 1], metallicFactor=0.0,
+                                                 roughnessFactor=0.75)
+        scene.add(self.person_mesh(V, col, mat))
+
+        # ---------------- table: top end at the gluteal fold, head end beyond the head
+        x_end = float(rng.uniform(-0.10, -0.04))
+        length = float(rng.uniform(1.85, 2.0))
+        width = float(rng.uniform(0.62, 0.75))
+        pad = float(rng.uniform(0.07, 0.11))
+        tname = str(rng.choice(list(TABLE_COLOURS)))
+        tcol = np.array(TABLE_COLOURS[tname])
+        frame_col = np.array([0.75, 0.75, 0.77]) if rng.random() < 0.5 else np.array([0.45, 0.30, 0.18])
+        x0, x1 = x_end, x_end + length
+        hw = width / 2
+        tmat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1, 1, 1, 1], metallicFactor=0.0,
+                                                  roughnessFactor=0.45)
+        tops = [_rounded_pad([x0, table_top - pad, -hw], [x1, table_top, hw], tcol)]
+        fr = [_box([x0 + 0.03, table_top - pad - 0.08, -hw + 0.03], [x1 - 0.03, table_top - pad, hw - 0.03],
+                   frame_col * 0.8)]
+        for lx in (x0 + 0.08, x1 - 0.13):
+            for lz in (-hw + 0.05, hw - 0.10):
+                fr.append(_box([lx, 0.0, lz], [lx + 0.05, table_top - pad, lz + 0.05], frame_col))
+        for m in tops:
+            scene.add(_tri_mesh_prim(m, tmat, flat=False))
+        fmat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1, 1, 1, 1], metallicFactor=0.3,
+                                                  roughnessFactor=0.5)
+        for m in fr:
+            scene.add(_tri_mesh_prim(m, fmat))
+
+        # ---------------- camera
+        w, h = spec.size or ((1280, 960) if spec.orientation == "landscape" else (960, 1280))
+        vfov = spec.vfov_deg
+        cam_side = (-1.0 if spec.tested_side == "right" else 1.0) * (-1.0 if spec.far_side else 1.0)
+        xs = V[self.used][:, 0]
+        ext = xs.max() - xs.min() + 0.1
+        hfov = 2 * np.degrees(np.arctan(np.tan(np.radians(vfov / 2)) * w / h))
+        if spec.fill is not None:
+            fill = spec.fill
+        elif spec.small_subject:
+            fill = float(rng.uniform(0.35, 0.5))
+        else:
+            fill = float(rng.uniform(0.72, 0.88) if spec.orientation == "landscape" else rng.uniform(0.85, 0.95))
+        dist = ext / (2 * np.tan(np.radians(hfov / 2)) * fill)
+        target = np.array([(xs.max() + xs.min()) / 2 + rng.uniform(-0.04, 0.04),
+                           table_top + rng.uniform(-0.05, 0.1), 0.0])
+        height = float(rng.uniform(0.05, 0.35)) * min(1.0, dist / 3.0) + (table_top + 0.1 - target[1])
+        horiz = np.sqrt(max(dist ** 2 - height ** 2, 0.01))
+        off = rot([0, 1, 0], spec.yaw_deg) @ np.array([0.0, 0.0, cam_side * horiz])
+        cam_pos = target + off + np.array([0.0, height, 0.0])
+        cam_T = look_at(cam_pos, target, spec.roll_deg)
+        distance = float(np.linalg.norm(cam_pos - target))
+        cam = pyrender.PerspectiveCamera(yfov=np.radians(vfov), aspectRatio=w / h, znear=0.05, zfar=40.0)
+        scene.add(cam, pose=cam_T)
+
+        # ---------------- room
+        wall_name = str(rng.choice(list(WALLS)))
+        floor_name = str(rng.choice(list(FLOORS)))
+        fcol = np.array(FLOORS[floor_name]) * rng.uniform(0.9, 1.1)
+        fimg = ap.wood_floor(rng, fcol) if floor_name in ("oak", "walnut") else ap.tile_floor(rng, fcol)
+        R = 12.0
+        floor = _quad([[-R, 0, -R], [-R, 0, R], [R, 0, R], [R, 0, -R]], fimg, (R / 1.2, R / 1.2),
+                      towards=[0, 5, 0])
+        room_mat = dict(metallicFactor=0.0, roughnessFactor=0.85)
+        scene.add(pyrender.Mesh.from_trimesh(floor, material=pyrender.MetallicRoughnessMaterial(
+            baseColorTexture=pyrender.Texture(source=_lin(fimg), source_channels="RGB"), **room_mat)))
+        wcol = np.array(WALLS[wall_name]) * rng.uniform(0.9, 1.05)
+        wimg = ap.painted_wall(rng, wcol)
+        back_z = -cam_side * float(rng.uniform(1.0, 2.2))
+        wall_h = 2.8
+        # back wall (behind the table as seen from the camera) + a side wall at one end
+        bw = [[-R, 0, back_z], [R, 0, back_z], [R, wall_h, back_z], [-R, wall_h, back_z]]
+        side_x = float(rng.choice([-1, 1])) * float(rng.uniform(2.0, 3.5)) + (x0 + x1) / 2
+        sw = [[side_x, 0, -R], [side_x, 0, R], [side_x, wall_h, R], [side_x, wall_h, -R]]
+        for q in (bw, sw):
+            scene.add(pyrender.Mesh.from_trimesh(_quad(q, wimg, (4, 1), towards=cam_pos), material=pyrender.MetallicRoughnessMaterial(
+                baseColorTexture=pyrender.Texture(source=_lin(wimg), source_channels="RGB"), **room_mat)))
+        # skirting board and a couple of wall objects (picture, cabinet) for clutter
+        sk_col = np.array([0.92, 0.92, 0.9]) if rng.random() < 0.6 else np.array([0.35, 0.25, 0.18])
+        bz = back_z + np.sign(-back_z) * 0.01
+        extras = [_box([-R, 0, min(bz, bz - np.sign(back_z) * 0.02)], [R, 0.1, max(bz, bz - np.sign(back_z) * 0.02)], sk_col)]
+        for _ in range(int(rng.integers(1, 3))):
+            cx = float(rng.uniform(x0 - 1.0, x1 + 1.0))
+            cy = float(rng.uniform(1.3, 1.9))
+            pw, ph = float(rng.uniform(0.3, 0.8)), float(rng.uniform(0.25, 0.6))
+            pc = rng.uniform(0.1, 0.9, 3)
+            extras.append(_box([cx - pw / 2, cy - ph / 2, min(bz, bz - np.sign(back_z) * 0.02)],
+                               [cx + pw / 2, cy + ph / 2, max(bz, bz - np.sign(back_z) * 0.02)], pc))
+        if rng.random() < 0.6:
+            cx = float(rng.uniform(x1 + 0.3, x1 + 1.2)) if rng.random() < 0.5 else float(rng.uniform(x0 - 1.3, x0 - 0.6))
+            cz0 = back_z + np.sign(-back_z) * 0.45
+            extras.append(_box([cx - 0.3, 0, min(back_z, cz0)], [cx + 0.3, float(rng.uniform(0.7, 1.0)), max(back_z, cz0)],
+                               rng.uniform(0.3, 0.9, 3)))
+        emat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1, 1, 1, 1], **room_mat)
+        for m in extras:
+            scene.add(_tri_mesh_prim(m, emat))
+
+        if spec.helper:
+            self._add_helper(scene, rng, cam_side, x0, x1, hw, mat)
+
+        # ---------------- lights
+        lighting = spec.lighting or str(rng.choice(LIGHTINGS))
+        self._add_lights(scene, rng, lighting, cam_pos, target, cam_side)
+
+        # ---------------- render
+        r = self._renderer(w, h)
+        flags = pyrender.RenderFlags.SHADOWS_DIRECTIONAL
+        color, depth = r.render(scene, flags=flags)
+        img = self._postprocess(color, rng)
+
+        # ---------------- ground truth
+        names = ["left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_knee",
+                 "right_knee", "left_ankle", "right_ankle"]
+        pts, _ = project(np.array([joints[n] for n in names]), cam_T, w, h, vfov)
+        kp = {n: [round(float(p[0]), 2), round(float(p[1]), 2)] for n, p in zip(names, pts)}
+        t3 = truth_3d(joints, spec.tested_side, posed.posterior)
+        t3["hip_rotation_deg"] = float(spec.hip_rotation_deg)
+        # image truth: y up frame from pixel coordinates
+        J2 = {n: np.array([p[0], -p[1]]) for n, p in zip(names, pts)}
+        hip_w = joints[f"{spec.tested_side}_hip"]
+        hp, _ = project(np.array([hip_w, hip_w + 0.1 * posed.posterior, hip_w + np.array([0.1, 0, 0])]),
+                        cam_T, w, h, vfov)
+        post2 = np.array([hp[1, 0] - hp[0, 0], -(hp[1, 1] - hp[0, 1])])
+        head_dir = np.array([hp[2, 0] - hp[0, 0], -(hp[2, 1] - hp[0, 1])])
+        head_towards = "right" if head_dir[0] > 0 else "left"
+        foot_dir = np.array([-1.0, 0.0]) if head_towards == "right" else np.array([1.0, 0.0])
+        timg = angles_2d(J2, foot_dir, post2, spec.tested_side)
+        # table edge (near long edge of the top) and horizon
+        near_z = cam_side * hw
+        ex = np.linspace(x0, x1, 400)
+        edge = np.stack([ex, np.full_like(ex, table_top), np.full_like(ex, near_z)], 1)
+        ep, ez = project(edge, cam_T, w, h, vfov)
+        ok = (ez > 0) & (ep[:, 0] >= 0) & (ep[:, 0] <= w - 1) & (ep[:, 1] >= 0) & (ep[:, 1] <= h - 1)
+        if ok.any():
+            e1, e2 = ep[np.flatnonzero(ok)[0]], ep[np.flatnonzero(ok)[-1]]
+            table_edge = [[round(float(e1[0]), 2), round(float(e1[1]), 2)], [round(float(e2[0]), 2), round(float(e2[1]), 2)]]
+        else:
+            table_edge = None
+        hx = hip_w[0]
+        lp, _ = project(np.array([[hx - 0.05, table_top, near_z], [hx + 0.05, table_top, near_z]]), cam_T, w, h, vfov)
+        d = lp[1] - lp[0]
+        if d[0] < 0:
+            d = -d
+        horizon = float(np.degrees(np.arctan2(-d[1], d[0])))
+        rnd = lambda d_: {k: round(float(v), 3) for k, v in d_.items()}
+        side = {
+            "image": f"{spec.name}.jpg", "width": int(w), "height": int(h),
+            "tested_side": spec.tested_side, "head_towards": head_towards,
+            "camera": {"yaw_deg": float(spec.yaw_deg), "roll_deg": float(spec.roll_deg),
+                       "distance_m": round(distance, 3), "vfov_deg": float(vfov),
+                       "far_side": bool(spec.far_side), "orientation": spec.orientation,
+                       "height_m": round(float(cam_pos[1]), 3), "small_subject": bool(spec.small_subject),
+                       "helper": bool(spec.helper)},
+            "horizon_deg": round(horizon, 3),
+            "truth_3d": rnd(t3),
+            "truth_image": rnd(timg),
+            "keypoints_px": kp,
+            "table_edge_px": table_edge,
+            "findings": {"iliopsoas": "short" if t3["thigh_angle_deg"] < 0 else "normal",
+                         "rectus_femoris": "short" if t3["knee_flexion_deg"] < 80 else "normal"},
+            "render": {"seed": int(spec.seed), "lighting": lighting, "skin": skin_name,
+                       "clothing": f"{shirt} {'long-sleeve' if long_sleeves else 't-'}shirt, {shorts} {'trousers' if long_pants else 'shorts'}"
+                                   + (", white socks" if socks else ""),
+                       "hair": hair, "table": tname, "wall": wall_name, "floor": floor_name,
+                       "renderer": self.backend, "requested": {
+                           "thigh_angle_deg": spec.thigh_angle_deg, "knee_flexion_deg": spec.knee_flexion_deg,
+                           "hip_abduction_deg": spec.hip_abduction_deg, "hip_rotation_deg": spec.hip_rotation_deg,
+                           "hugged_hip_flexion_deg": spec.hugged_hip_flexion_deg}},
+        }
+        return img, side
+
+    # ------------------------------------------------------------------
+    def _add_lights(self, scene, rng, lighting, cam_pos, target, cam_side):
+        import pyrender
+
+        def dir_pose(frm):
+            return look_at(np.asarray(frm, float), target)
+
+        warm, cool, neutral = [1.0, 0.88, 0.72], [0.80, 0.88, 1.0], [1.0, 0.98, 0.95]
+        c = cam_side
+        jitter = lambda: rng.uniform(-0.8, 0.8)
+        if lighting == "warm_key":
+            scene.ambient_light = np.array(warm) * 0.35
+            scene.add(pyrender.DirectionalLight(color=warm, intensity=3.2),
+                      pose=dir_pose(target + [1.5 + jitter(), 2.5, c * 2.0]))
+            scene.add(pyrender.DirectionalLight(color=cool, intensity=1.0),
+                      pose=dir_pose(target + [-2.0, 1.0, c * 1.5]))
+        elif lighting == "cool_daylight":
+            scene.ambient_light = np.array(cool) * 0.45
+            scene.add(pyrender.DirectionalLight(color=cool, intensity=3.0),
+                      pose=dir_pose(target + [jitter(), 3.0, c * 1.5]))
+            scene.add(pyrender.DirectionalLight(color=neutral, intensity=0.8),
+                      pose=dir_pose(target + [2.0, 1.0, -c * 1.0]))
+        elif lighting == "overhead":
+            scene.ambient_light = np.array(neutral) * 0.35
+            for dx in (-0.8, 0.8):
+                scene.add(pyrender.PointLight(color=neutral, intensity=9.0),
+                          pose=_translate(target + [dx, 1.8, c * 0.3]))
+            scene.add(pyrender.DirectionalLight(color=neutral, intensity=1.4),
+                      pose=dir_pose(target + [0.5, 2.0, c * 2.0]))
+        elif lighting == "soft_flat":
+            scene.ambient_light = np.array(neutral) * 0.6
+            scene.add(pyrender.DirectionalLight(color=neutral, intensity=1.8),
+                      pose=dir_pose(target + [jitter(), 2.0, c * 2.0]))
+            scene.add(pyrender.DirectionalLight(color=neutral, intensity=0.8),
+                      pose=dir_pose(target + [-1.0, 2.0, -c * 1.0]))
+        else:  # window_side: strong light from one end of the table
+            e = float(rng.choice([-1, 1]))
+            scene.ambient_light = np.array(cool) * 0.35
+            scene.add(pyrender.DirectionalLight(color=[1.0, 0.97, 0.92], intensity=3.5),
+                      pose=dir_pose(target + [e * 3.0, 1.5, c * 1.2]))
+            scene.add(pyrender.DirectionalLight(color=warm, intensity=0.9),
+                      pose=dir_pose(target + [-e * 1.0, 2.0, c * 2.0]))
+
+    def _add_helper(self, scene, rng, cam_side, x0, x1, hw, mat):
+        """A second, standing person beside the table on the far side (rest pose, arms lowered)."""
+        import pyrender
+        from .pose import _arm_ik  # noqa: F401
+        body = self.body
+        local = {}
+        for s, sg in ((".L", 1.0), (".R", -1.0)):
+            local["upperarm01" + s] = rot([0, 0, 1], -sg * 35.0)
+        from .body import forward_kinematics
+        G, H, _ = forward_kinematics(body, local)
+        V = skin(body, G)
+        ymin = V[self.used][:, 1].min()
+        face = rng.choice([0.0, 180.0]) + rng.uniform(-40, 40)
+        # face the table: the helper stands behind the table looking towards the camera side
+        R = rot([0, 1, 0], (0.0 if cam_side > 0 else 180.0) + rng.uniform(-30, 30))
+        pos = np.array([rng.uniform(x0 + 0.2, x1 - 0.4), -ymin, -cam_side * (hw + rng.uniform(0.35, 0.6))])
+        Vw = V @ R.T + pos
+        col = ap.vertex_colours(body, self.masks, rng, str(rng.choice(list(ap.SKIN_TONES))),
+                                str(rng.choice(list(ap.HAIR))), str(rng.choice(list(ap.SHIRTS))),
+                                str(rng.choice(list(ap.SHORTS))), True, True, False)
+        scene.add(self.person_mesh(Vw, col, mat))
+
+    def _postprocess(self, color, rng):
+        import cv2
+        img = 255.0 * (color.astype(np.float32) / 255.0) ** (1.0 / GAMMA)  # linear -> sRGB-ish
+        h, w = img.shape[:2]
+        # white balance / exposure jitter, vignette, blur, sensor noise
+        img *= rng.uniform(0.92, 1.08) * rng.uniform(0.96, 1.04, 3)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        r2 = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2
+        img *= (1 - rng.uniform(0.05, 0.18) * r2 / 2)[:, :, None]
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.0))
+        img += rng.normal(0, rng.uniform(1.5, 4.0), img.shape).astype(np.float32)
+        return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _lin(img):
+    return np.clip(255.0 * (img / 255.0) ** GAMMA, 0, 255).astype(np.uint8)
+
+
+def _translate(p):
+    T = np.eye(4)
+    T[:3, 3] = p
+    return T
+
+
+def save_jpeg(path, img, quality=90):
+    import cv2
+    ok, buf = cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    with open(path, "wb") as fh:
+        fh.write(buf.tobytes())
