@@ -12,7 +12,9 @@ Two back-ends, both offline:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -24,6 +26,38 @@ from .landmarks import NUM_LANDMARKS, Landmarks, PoseLandmark
 # Quieten TensorFlow Lite / glog start-up chatter before mediapipe loads.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Silence the C++ start-up chatter (TFLite/glog) written straight to fd 2.
+
+    Python-level errors still propagate as exceptions with their messages.
+    """
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. under a test runner)
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            yield
+    finally:
+        _flush_c_stdio()  # buffered native messages must land in /dev/null, not later
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def _flush_c_stdio() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # pragma: no cover - non-POSIX
+        pass
 
 
 def _from_normalized(lms, width: int, height: int) -> Landmarks:
@@ -53,28 +87,41 @@ class BlazePose:
     """
 
     def __init__(self, static: bool = True, min_detection_confidence: float = 0.3):
-        import mediapipe as mp  # heavy import: only when a model is really needed
+        with quiet_native_stderr():
+            import mediapipe as mp  # heavy import: only when a model is really needed
 
+            self._pose = mp.solutions.pose.Pose(
+                static_image_mode=static,
+                model_complexity=1,
+                smooth_landmarks=not static,
+                enable_segmentation=False,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=0.5,
+            )
+            # the graph starts its threads lazily: one blank frame makes their start-up
+            # messages happen now, inside the quiet block
+            self._pose.process(np.zeros((64, 64, 3), np.uint8))
+            if not static:
+                self._pose.reset()
         self.static = static
-        self._pose = mp.solutions.pose.Pose(
-            static_image_mode=static,
-            model_complexity=1,
-            smooth_landmarks=not static,
-            enable_segmentation=False,
-            min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=0.5,
-        )
+        self._warm = False
 
     def estimate(self, image_rgb: np.ndarray) -> Optional[Landmarks]:
         img = _check_rgb(image_rgb)
-        res = self._pose.process(img)
+        if not self._warm:  # the first detection prints native start-up messages
+            with quiet_native_stderr():
+                res = self._pose.process(img)
+            self._warm = res.pose_landmarks is not None
+        else:
+            res = self._pose.process(img)
         if res.pose_landmarks is None:
             return None
         h, w = img.shape[:2]
         return _from_normalized(res.pose_landmarks.landmark, w, h)
 
     def close(self) -> None:
-        self._pose.close()
+        with quiet_native_stderr():
+            self._pose.close()
 
     def __enter__(self):
         return self
