@@ -5,6 +5,7 @@ This is the core API that the command line, the batch runner and the web app sha
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import Optional, Union
@@ -46,7 +47,8 @@ CONTRACT_KEYS = (
 class Horizon:
     """How to find the horizontal reference.
 
-    ``kind``: "image" (x axis), "angle" (``value`` = degrees a level line makes with the
+    ``kind``: "image" (x axis), "auto" (the table edge found in the image, else the x
+    axis with a flag), "angle" (``value`` = degrees a level line makes with the
     image x axis, counter-clockwise on screen positive) or "points" (``points`` = two
     (x, y) pixels of the original image on a level line, e.g. the table edge).
     """
@@ -69,6 +71,8 @@ class Horizon:
         t = str(text).strip().lower()
         if t in ("", "image"):
             return cls()
+        if t == "auto":
+            return cls("auto")
         parts = [p for p in t.replace(";", ",").split(",") if p.strip()]
         try:
             nums = [float(p) for p in parts]
@@ -82,7 +86,7 @@ class Horizon:
                 raise InvalidOptionError("--horizon: the two points are the same; give two points on the table edge.")
             return cls("points", points=(a, b))
         raise InvalidOptionError(
-            f"--horizon {text!r} is not understood: use 'image', an angle in degrees between -45 and 45 "
+            f"--horizon {text!r} is not understood: use 'image', 'auto', an angle in degrees between -45 and 45 "
             "(e.g. 3.5), or two points on a level line as X1,Y1,X2,Y2."
         )
 
@@ -154,11 +158,23 @@ def analyze_image(
         raise NoPersonFoundError(
             f"{file or 'image'}: no person found. Use a side photo with the whole body on the table in view."
         )
-    hdeg = horizon.degrees()
-    m = measure(lm, side=side, horizon_deg=hdeg, horizon_source=horizon.kind)
+    m = measure_with_horizon(rgb, lm, side=side, horizon=horizon)
     findings, notes = interpret(m, pain=pain)
     overlay = draw_overlay(rgb, m, findings) if with_overlay else None
     return Result(file=file, measurement=m, findings=findings, notes=tuple(notes), overlay=overlay, landmarks=lm)
+
+
+def measure_with_horizon(rgb: np.ndarray, lm: Landmarks, *, side: Optional[str], horizon: Horizon) -> Measurement:
+    """measure() with the horizontal reference resolved (``auto``: the table edge)."""
+    if horizon.kind != "auto":
+        return measure(lm, side=side, horizon_deg=horizon.degrees(), horizon_source=horizon.kind)
+    from .horizon import find_table_edge
+
+    edge = find_table_edge(rgb, lm)
+    if edge is None:
+        return measure(lm, side=side, horizon_deg=0.0, horizon_source="image_fallback")
+    m = measure(lm, side=side, horizon_deg=edge.horizon_deg, horizon_source="table_edge")
+    return dataclasses.replace(m, points={**m.points, "table_edge": [list(edge.p1), list(edge.p2)]})
 
 
 def analyze_path(

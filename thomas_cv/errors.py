@@ -51,3 +51,33 @@ class NotTestPositionError(ThomasCVError):
 
 class InvalidOptionError(ThomasCVError):
     code = "invalid_option"
+
+
+class UnreadableArchiveError(ThomasCVError):
+    code = "unreadable_archive"
+
+
+class UnsafeArchiveError(InvalidOptionError):
+    """A zip refused for safety (zip bomb, too many entries)."""
+
+    code = "unsafe_archive"
+
+
+class InternalError(ThomasCVError):
+    """An unexpected failure on one input (a bug or a crashed worker), reported as a row
+    instead of stopping the batch."""
+
+    code = "internal_error"
+
+
+class WorkerCrashedError(InternalError):
+    code = "worker_crashed"
+
+
+#: every stable error code, for documentation and tests
+ERROR_CODES = tuple(
+    sorted({c.code for c in (ThomasCVError, UnreadableImageError, ImageTooLargeError, ImageTooSmallError,
+                              UnreadableVideoError, UnsupportedFileError, NoPersonFoundError,
+                              LandmarkNotVisibleError, NotTestPositionError, InvalidOptionError,
+                              UnreadableArchiveError, UnsafeArchiveError, InternalError, WorkerCrashedError)})
+)

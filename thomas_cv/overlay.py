@@ -89,10 +89,13 @@ def draw_overlay(
     thick = max(1, round(2.5 * s))
     fs = 0.6 * max(s, 0.5)
     if m is not None:
-        P = {k: np.asarray(v, float) for k, v in m.points.items()}
+        P = {k: np.asarray(v, float) for k, v in m.points.items() if k != "table_edge"}
         # faint context: trunk and hugged leg
         cv2.line(img, _pt(P["shoulder_centre"]), _pt(P["hip_centre"]), FAINT, max(1, thick // 2), cv2.LINE_AA)
         cv2.line(img, _pt(P["hugged_hip"]), _pt(P["hugged_knee"]), FAINT, max(1, thick // 2), cv2.LINE_AA)
+        if "table_edge" in m.points:  # the level line the tool found, as evidence
+            e1, e2 = (np.asarray(q, float) for q in m.points["table_edge"])
+            cv2.line(img, _pt(e1), _pt(e2), HORIZON, max(1, thick // 2), cv2.LINE_AA)
         # horizontal reference through the hip
         hr = math.radians(m.horizon_deg)
         hdir = np.array([math.cos(hr), -math.sin(hr)])

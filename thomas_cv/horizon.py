@@ -1,0 +1,97 @@
+"""Find the true horizontal in a photo: the treatment table's long edge under the person.
+
+The table top is level and runs along the person's sagittal plane, the plane the angles are
+measured in, so its near edge is the best level line a Thomas-test photo offers. It is found
+as the dominant straight edge in a band just below the trunk (shoulders to hips), roughly
+along the trunk. Image processing with OpenCV; the geometry is in :mod:`thomas_cv.geometry`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from .geometry import horizon_from_points
+from .landmarks import Landmarks, PoseLandmark
+
+#: search limits (project choices, tuned on the synthetic benchmark)
+MAX_EDGE_TILT_DEG = 12.0        # a table edge further off the image axis is not trusted
+MAX_EDGE_TO_TRUNK_DEG = 20.0    # ... nor one far off the trunk's direction
+BAND_BELOW_TRUNK = 0.9          # search depth below the trunk line, in trunk lengths
+MIN_SUPPORT = 0.6               # total edge length needed, in trunk lengths
+CLUSTER_DEG = 1.5               # segments within this angle belong to one edge
+
+
+@dataclass(frozen=True)
+class TableEdge:
+    """A level line found in the image: its angle (deg, screen-CCW positive, the
+    ``horizon_deg`` convention), two points on it (pixels) and a 0-1 ``support``."""
+
+    horizon_deg: float
+    p1: tuple[float, float]
+    p2: tuple[float, float]
+    support: float
+
+
+def find_table_edge(image_rgb: np.ndarray, lm: Landmarks) -> Optional[TableEdge]:
+    """The table's long edge below the trunk, or None when no edge is found with confidence."""
+    P = PoseLandmark
+    sh = (lm.point(P.LEFT_SHOULDER) + lm.point(P.RIGHT_SHOULDER)) / 2
+    hp = (lm.point(P.LEFT_HIP) + lm.point(P.RIGHT_HIP)) / 2
+    trunk = hp - sh
+    tlen = float(np.hypot(*trunk))
+    if tlen < 20:
+        return None
+    trunk_deg = horizon_from_points(sh, hp)
+    h, w = image_rgb.shape[:2]
+    gray = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2GRAY)
+    gray = cv2.GaussianBlur(gray, (5, 5), 0)
+    med = float(np.median(gray))
+    edges = cv2.Canny(gray, max(10, 0.5 * med), min(255, 1.2 * med + 30))
+    # search band: below the trunk line (image-down), spanning the trunk's x range widened
+    x0, x1 = sorted((sh[0], hp[0]))
+    pad = 0.6 * tlen
+    y_top = min(sh[1], hp[1]) - 0.1 * tlen
+    y_bot = max(sh[1], hp[1]) + BAND_BELOW_TRUNK * tlen
+    mask = np.zeros_like(edges)
+    cv2.rectangle(mask, (int(max(0, x0 - pad)), int(max(0, y_top))), (int(min(w - 1, x1 + pad)), int(min(h - 1, y_bot))), 255, -1)
+    edges = cv2.bitwise_and(edges, mask)
+    segs = cv2.HoughLinesP(edges, 1, np.pi / 720, threshold=40, minLineLength=int(0.25 * tlen), maxLineGap=int(0.04 * tlen) + 2)
+    if segs is None:
+        return None
+    cands = []
+    for x_a, y_a, x_b, y_b in segs[:, 0, :].astype(float):
+        ang = horizon_from_points((x_a, y_a), (x_b, y_b))
+        if abs(ang) > MAX_EDGE_TILT_DEG or abs(ang - trunk_deg) > MAX_EDGE_TO_TRUNK_DEG:
+            continue
+        mid = np.array([(x_a + x_b) / 2, (y_a + y_b) / 2])
+        # below the trunk line: positive side of the line (image-down), within the band
+        n = np.array([-trunk[1], trunk[0]]) / tlen
+        if n[1] < 0:
+            n = -n
+        depth = float(np.dot(mid - sh, n))
+        if not (-0.05 * tlen <= depth <= BAND_BELOW_TRUNK * tlen):
+            continue
+        length = float(np.hypot(x_b - x_a, y_b - y_a))
+        cands.append((ang, depth, length, (x_a, y_a), (x_b, y_b)))
+    if not cands:
+        return None
+    # cluster by angle and depth; the edge with most total length wins, the shallowest on ties
+    best = None
+    for ang, depth, _, _, _ in cands:
+        members = [c for c in cands if abs(c[0] - ang) <= CLUSTER_DEG and abs(c[1] - depth) <= 0.04 * tlen]
+        total = sum(c[2] for c in members)
+        if best is None or total > best[0] + 1e-9:
+            best = (total, members)
+    total, members = best
+    support = total / tlen
+    if support < MIN_SUPPORT:
+        return None
+    weights = np.array([c[2] for c in members])
+    angle = float(np.average([c[0] for c in members], weights=weights))
+    pts = np.array([p for c in members for p in (c[3], c[4])])
+    left, right = pts[np.argmin(pts[:, 0])], pts[np.argmax(pts[:, 0])]
+    return TableEdge(angle, tuple(left.tolist()), tuple(right.tolist()), float(min(1.0, support / 2)))
