@@ -127,5 +127,5 @@ def test_batch_from_zip_ignores_path_traversal(tmp_path):
         zf.writestr("../evil.png", img.read_bytes())
     out = tmp_path / "out"
     s = run_batch(z, out, workers=1, estimator_factory=fake_factory)
-    assert (s.total, s.measured) == (1, 1)
+    assert (s.total, s.measured, s.failed) == (2, 1, 1)  # the ../ entry is reported, not unpacked
     assert not (tmp_path / "evil.png").exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,25 +85,60 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+def _sniff(head: bytes) -> str | None:
+    """What a file's first bytes say it is, for the few kinds that are worth a specific
+    message (videos, HEIC without its plug-in, PDFs, archives). None = ask Pillow.
+
+    >>> _sniff(b"%PDF-1.7"), _sniff(b"\\x00\\x00\\x00\\x18ftypheic"), _sniff(b"\\x89PNG")
+    ('pdf', 'heic', None)
+    """
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1", b"avif"):
+            return "heic"
+        return "video"
+    if head.startswith(b"\x1aE\xdf\xa3") or (head.startswith(b"RIFF") and head[8:12] == b"AVI "):
+        return "video"
+    return None
+
+
 def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
     """Read a photo from a path or bytes, upright and at most ``max_side`` pixels long.
 
-    Raises :class:`UnreadableImageError` (not an image, damaged, truncated),
+    Raises :class:`UnreadableImageError` (not an image, damaged, truncated, not a file),
+    :class:`UnsupportedFileError` (a video, PDF, zip or HEIC without its plug-in),
     :class:`ImageTooLargeError` (declared size beyond ``MAX_IMAGE_PIXELS``) or
-    :class:`ImageTooSmallError`.
+    :class:`ImageTooSmallError`. Never anything else for bad input.
     """
     name = _name(src)
     if not isinstance(src, (bytes, bytearray)):
         p = Path(src)
-        if not p.is_file():
-            raise UnreadableImageError(f"{name}: file not found. Check the path.")
+        if p.is_dir():
+            raise UnreadableImageError(f"{name}: is a folder, not a photo. Use 'thomas-cv batch' for folders.")
+        if not p.is_file():  # missing, dangling link, FIFO, device: never opened (could block)
+            raise UnreadableImageError(f"{name}: file not found (or not a regular file). Check the path.")
         if p.stat().st_size == 0:
             raise UnreadableImageError(f"{name}: the file is empty (0 bytes). Copy it again from the camera or phone.")
-    fh = io.BytesIO(src) if isinstance(src, (bytes, bytearray)) else open(src, "rb")
+        try:
+            fh = open(src, "rb")
+        except OSError as exc:
+            raise UnreadableImageError(f"{name}: the file cannot be opened ({exc.strerror or exc}). Check its permissions.") from exc
+    else:
+        if len(src) == 0:
+            raise UnreadableImageError(f"{name}: the file is empty (0 bytes).")
+        fh = io.BytesIO(src)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             try:
+                kind = _sniff(fh.read(16))
+                fh.seek(0)
+                if kind is not None and not (kind == "heic" and HEIF_SUPPORTED):
+                    raise UnsupportedFileError(_SNIFF_MESSAGES[kind].format(name=name))
                 img = Image.open(fh)
                 w0, h0 = img.size
                 if w0 * h0 > C.MAX_IMAGE_PIXELS:
@@ -110,26 +146,32 @@ def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
                         f"{name}: {w0}x{h0} pixels is too large to process safely. Resize it below "
                         f"{C.MAX_IMAGE_PIXELS // 1_000_000} megapixels."
                     )
-                if img.format == "JPEG" and max(w0, h0) > 2 * max_side:
-                    img.draft("RGB", (max_side, max_side))  # DCT-domain downscaling: fast
-                img = ImageOps.exif_transpose(img) if _has_exif(img) else img
+                if img.format == "JPEG":
+                    _draft(img, max_side)
                 img.load()
+                img = _upright(img)
+                rgb_img = _to_rgb(img)
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
                 raise ImageTooLargeError(
                     f"{name}: the image declares an absurd size ({exc.__class__.__name__}). "
                     "It is refused as unsafe; re-export it at a normal size."
                 ) from exc
+            except MemoryError as exc:
+                raise ImageTooLargeError(f"{name}: not enough memory to decode this image; re-export it smaller.") from exc
             except UnidentifiedImageError as exc:
+                if not isinstance(src, (bytes, bytearray)) and is_video_path(src):
+                    raise UnsupportedFileError(_SNIFF_MESSAGES["video"].format(name=name)) from exc
                 raise UnreadableImageError(
                     f"{name}: not a readable image (the content is not JPEG, PNG, WebP, BMP, TIFF"
                     f"{', HEIC' if HEIF_SUPPORTED else ''} or GIF). Check the file or export it again as JPEG."
                 ) from exc
-            except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            except (OSError, SyntaxError, ValueError, EOFError, TypeError, IndexError, KeyError,
+                    struct.error, ZeroDivisionError, OverflowError, RuntimeError) as exc:
+                msg = " ".join((str(exc) or exc.__class__.__name__).split())[:120]
                 raise UnreadableImageError(
-                    f"{name}: the image is damaged or incomplete ({str(exc) or exc.__class__.__name__}). "
-                    "Copy it again from the source."
+                    f"{name}: the image is damaged, incomplete or in an unusual format ({msg}). "
+                    "Copy it again from the source or export it again as JPEG."
                 ) from exc
-        rgb_img = _to_rgb(img)
     finally:
         fh.close()
     # exif_transpose may have swapped the sides; draft may have reduced them
@@ -137,23 +179,58 @@ def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
     w, h = rgb_img.size
     if min(w, h) < 1:
         raise UnreadableImageError(f"{name}: the image has no pixels.")
-    longest = max(w, h)
-    if longest > max_side:
-        f = max_side / longest
-        rgb_img = rgb_img.resize((max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.LANCZOS)
-    rgb = np.asarray(rgb_img, dtype=np.uint8)
     if min(ow, oh) < C.MIN_IMAGE_SIDE_PX:
         raise ImageTooSmallError(
             f"{name}: {ow}x{oh} pixels is too small to find joints reliably. Use a photo at least "
             f"{C.MIN_IMAGE_SIDE_PX} pixels on its shorter side."
         )
+    longest = max(w, h)
+    if longest > max_side:
+        f = max_side / longest
+        rgb_img = rgb_img.resize(
+            (max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BILINEAR, reducing_gap=2.0
+        )
+    rgb = np.asarray(rgb_img, dtype=np.uint8)
     return LoadedImage(rgb=rgb, original_size=(ow, oh), scale=rgb.shape[1] / ow)
+
+
+_SNIFF_MESSAGES = {
+    "pdf": "{name}: is a PDF document, not a photo. Export the page as JPEG or PNG.",
+    "zip": "{name}: is a zip archive, not a photo. Use 'thomas-cv batch' on the zip.",
+    "video": "{name}: is a video, not a photo. Use 'thomas-cv video' for clips.",
+    "heic": "{name}: is a HEIC/HEIF photo and HEIC support is not installed. "
+    "Install it with: pip install 'thomas-cv[heic]', or export the photo as JPEG.",
+}
+
+
+def _upright(img: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; corrupt or absurd EXIF leaves the pixels as stored."""
+    if not _has_exif(img):
+        return img
+    try:
+        return ImageOps.exif_transpose(img)
+    except Exception:  # noqa: BLE001 - any EXIF damage: the stored pixels are still good
+        return img
+
+
+#: a JPEG may be decoded this much below ``max_side`` if that allows a coarser DCT scale
+DRAFT_SLACK = 0.75
+
+
+def _draft(img: Image.Image, max_side: int) -> None:
+    """Decode a large JPEG at 1/2, 1/4 or 1/8 scale in the DCT domain (libjpeg), the
+    coarsest that keeps the longer side at least ``DRAFT_SLACK * max_side``."""
+    longest = max(img.size)
+    for k in (8, 4, 2):
+        if longest / k >= DRAFT_SLACK * max_side:
+            img.draft("RGB", (img.size[0] // k, img.size[1] // k))
+            return
 
 
 def _has_exif(img: Image.Image) -> bool:
     try:
         return bool(img.getexif())
-    except (OSError, SyntaxError, ValueError, TypeError):
+    except Exception:  # noqa: BLE001
         return False  # corrupt EXIF: use the pixels as stored
 
 
@@ -194,29 +271,52 @@ class VideoInfo:
 
 
 def open_video(path: Union[str, os.PathLike]):
-    """Open a video with OpenCV; returns (capture, VideoInfo). Raises UnreadableVideoError."""
+    """Open a video with OpenCV; returns (capture, VideoInfo). Raises UnreadableVideoError,
+    or UnsupportedFileError for a photo given as a clip."""
+    # FFmpeg's own console chatter ("moov atom not found", ...) is silenced: the tool
+    # reports every problem itself, in one line. Read by OpenCV when it first opens a file.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     import cv2
 
     p = Path(path)
     name = p.name
-    if not p.is_file():
-        raise UnreadableVideoError(f"{name}: file not found. Check the path.")
+    if p.is_dir():
+        raise UnreadableVideoError(f"{name}: is a folder, not a video clip.")
+    if not p.is_file():  # missing, dangling link, FIFO, device: never opened (could block)
+        raise UnreadableVideoError(f"{name}: file not found (or not a regular file). Check the path.")
     if p.stat().st_size == 0:
         raise UnreadableVideoError(f"{name}: the file is empty (0 bytes). Copy the clip again.")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise UnreadableVideoError(f"{name}: the file cannot be opened ({exc.strerror or exc}). Check its permissions.") from exc
+    if is_image_path(p) or head.startswith((b"\xff\xd8\xff", b"\x89PNG", b"GIF8")) or _sniff(head) == "heic":
+        raise UnsupportedFileError(f"{name}: is a photo, not a video clip. Use 'thomas-cv measure' for photos.")
+    if _sniff(head) in ("pdf", "zip"):
+        raise UnsupportedFileError(f"{name}: is a {_sniff(head).upper()} file, not a video clip.")
     cap = cv2.VideoCapture(str(p))
     if not cap.isOpened():
+        cap.release()
         raise UnreadableVideoError(
             f"{name}: the video cannot be opened (damaged, or a codec OpenCV lacks). Re-export it as MP4 (H.264)."
         )
     fps = cap.get(cv2.CAP_PROP_FPS)
     assumed = not (isinstance(fps, float) and math.isfinite(fps) and 1.0 <= fps <= 1000.0)
+    count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+    width, height = cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)
     info = VideoInfo(
         fps=30.0 if assumed else float(fps),
-        frame_count=int(max(0, cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)),
-        width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0),
-        height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0),
+        frame_count=int(count) if math.isfinite(count) and 0 < count < 1e9 else 0,
+        width=int(width) if math.isfinite(width) and width > 0 else 0,
+        height=int(height) if math.isfinite(height) and height > 0 else 0,
         fps_assumed=assumed,
     )
+    if info.width * info.height > C.MAX_IMAGE_PIXELS:
+        cap.release()
+        raise ImageTooLargeError(
+            f"{name}: frames of {info.width}x{info.height} pixels are too large to process safely."
+        )
     return cap, info
 
 
@@ -233,8 +333,11 @@ def iter_video_frames(
     n = 0
     try:
         while n < max_frames:
-            ok, frame = cap.read()
-            if not ok or frame is None:
+            try:
+                ok, frame = cap.read()
+            except cv2.error:  # a damaged frame: treat as the end of the clip
+                break
+            if not ok or frame is None or frame.ndim != 3 or frame.shape[2] != 3 or frame.size == 0:
                 break
             h, w = frame.shape[:2]
             if max(h, w) > max_side:
