@@ -34,6 +34,7 @@ class PoseParams:
     hugged_knee_flexion_deg: float = 120.0
     lumbar_flexion_deg: float = 6.0     # posterior pelvic tilt relative to the trunk
     head_neck_deg: float | None = None  # None: solve so the head rests on the table
+    foot_plantarflexion_deg: float = 25.0  # relaxed feet
 
 
 def leg_bones(side):
@@ -220,6 +221,8 @@ def pose_thomas(body: Body, p: PoseParams) -> Posed:
     lum = p.lumbar_flexion_deg
     local["spine05"] = rot([1, 0, 0], lum * 0.6)
     local["spine04"] = rot([1, 0, 0], lum * 0.4)
+    for fb in ("foot.L", "foot.R"):
+        local[fb] = rot([1, 0, 0], p.foot_plantarflexion_deg)
     # rigid placement: pitch the body so that pelvis and upper back both touch the table
     G, _, _ = forward_kinematics(body, local)
     tm = _trunk_mask(body)

@@ -259,18 +259,39 @@ class Renderer:
         elif spec.small_subject:
             fill = float(rng.uniform(0.35, 0.5))
         else:
-            fill = float(rng.uniform(0.72, 0.88) if spec.orientation == "landscape" else rng.uniform(0.85, 0.95))
+            fill = float(rng.uniform(0.70, 0.85) if spec.orientation == "landscape" else rng.uniform(0.84, 0.93))
         dist = ext / (2 * np.tan(np.radians(hfov / 2)) * fill)
-        target = np.array([(xs.max() + xs.min()) / 2 + rng.uniform(-0.04, 0.04),
-                           table_top + rng.uniform(-0.05, 0.1), 0.0])
-        height = float(rng.uniform(0.05, 0.35)) * min(1.0, dist / 3.0) + (table_top + 0.1 - target[1])
-        horiz = np.sqrt(max(dist ** 2 - height ** 2, 0.01))
-        off = rot([0, 1, 0], spec.yaw_deg) @ np.array([0.0, 0.0, cam_side * horiz])
-        cam_pos = target + off + np.array([0.0, height, 0.0])
+        target = np.array([(xs.max() + xs.min()) / 2, table_top + 0.1, 0.0])
+        elev = float(rng.uniform(2.0, 12.0))  # camera a bit above the hip, looking slightly down
+        dirv = rot([0, 1, 0], spec.yaw_deg) @ np.array([0.0, 0.0, cam_side])
+        dirv = np.cos(np.radians(elev)) * dirv + np.array([0.0, np.sin(np.radians(elev)), 0.0])
+        sub = V[self.used[::7]]
+        fpx = (h / 2) / np.tan(np.radians(vfov / 2))
+        # frame the body: centre its projected bbox, body width = `fill` of the frame,
+        # and keep a margin top/bottom; a few fixed-point iterations
+        off_c = np.array([rng.uniform(-0.04, 0.04) * w, rng.uniform(-0.05, 0.05) * h])
+        for _ in range(6):
+            cam_pos = target + dist * dirv
+            cam_T = look_at(cam_pos, target, spec.roll_deg)
+            pp, zc = project(sub, cam_T, w, h, vfov)
+            lo, hi = pp.min(0), pp.max(0)
+            bw, bh = hi - lo
+            scale = max(bw / (fill * w), bh / (0.86 * h))
+            cen = (lo + hi) / 2 - np.array([w / 2, h / 2]) - off_c
+            depth = dist
+            target = target + cam_T[:3, 0] * cen[0] * depth / fpx - cam_T[:3, 1] * cen[1] * depth / fpx
+            dist *= scale
+        cam_pos = target + dist * dirv
         cam_T = look_at(cam_pos, target, spec.roll_deg)
         distance = float(np.linalg.norm(cam_pos - target))
         cam = pyrender.PerspectiveCamera(yfov=np.radians(vfov), aspectRatio=w / h, znear=0.05, zfar=40.0)
+        if spec.extra.get("cam_T") is not None:  # fixed camera (video clips)
+            cam_T = np.asarray(spec.extra["cam_T"], float)
+            target = np.asarray(spec.extra["cam_target"], float)
+            cam_pos = cam_T[:3, 3].copy()
+        self.last_cam = (cam_T, target)
         scene.add(cam, pose=cam_T)
+        distance = float(np.linalg.norm(cam_pos - target))
 
         # ---------------- room
         wall_name = str(rng.choice(list(WALLS)))
@@ -286,7 +307,7 @@ class Renderer:
         wcol = np.array(WALLS[wall_name]) * rng.uniform(0.9, 1.05)
         wimg = ap.painted_wall(rng, wcol)
         back_z = -cam_side * float(rng.uniform(1.0, 2.2))
-        wall_h = 2.8
+        wall_h = 9.0
         # back wall (behind the table as seen from the camera) + a side wall at one end
         bw = [[-R, 0, back_z], [R, 0, back_z], [R, wall_h, back_z], [-R, wall_h, back_z]]
         side_x = float(rng.choice([-1, 1])) * float(rng.uniform(2.0, 3.5)) + (x0 + x1) / 2
@@ -325,7 +346,8 @@ class Renderer:
         r = self._renderer(w, h)
         flags = pyrender.RenderFlags.SHADOWS_DIRECTIONAL
         color, depth = r.render(scene, flags=flags)
-        img = self._postprocess(color, rng)
+        nrng = np.random.default_rng(spec.extra["noise_seed"]) if "noise_seed" in spec.extra else rng
+        img = self._postprocess(color, rng, nrng)
 
         # ---------------- ground truth
         names = ["left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_knee",
@@ -453,7 +475,7 @@ class Renderer:
                                 str(rng.choice(list(ap.SHORTS))), True, True, False)
         scene.add(self.person_mesh(Vw, col, mat))
 
-    def _postprocess(self, color, rng):
+    def _postprocess(self, color, rng, nrng):
         import cv2
         img = 255.0 * (color.astype(np.float32) / 255.0) ** (1.0 / GAMMA)  # linear -> sRGB-ish
         h, w = img.shape[:2]
@@ -463,7 +485,8 @@ class Renderer:
         r2 = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2
         img *= (1 - rng.uniform(0.05, 0.18) * r2 / 2)[:, :, None]
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.0))
-        img += rng.normal(0, rng.uniform(1.5, 4.0), img.shape).astype(np.float32)
+        sigma = rng.uniform(1.5, 4.0)
+        img += nrng.normal(0, sigma, img.shape).astype(np.float32)
         return np.clip(img, 0, 255).astype(np.uint8)
 
 

@@ -1,0 +1,221 @@
+"""Command line: python -m tools.synth {render,samples,clip,y4m,verify}."""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import multiprocessing as mp
+import os
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+CONDITIONS = ("perpendicular", "yaw", "roll", "far_side", "small_subject", "helper")
+CLASSES = ("normal", "short_iliopsoas", "short_rectus", "both_short")
+YAWS = (10.0, -10.0, 20.0, -20.0)
+ROLLS = (3.0, -3.0, 6.0, -6.0)
+
+
+def sample_angles(rng, cls, clear=False):
+    """Thigh angle / knee flexion inside a finding class (iliopsoas short iff thigh < 0,
+    rectus femoris short iff knee flexion < 80).  `clear` keeps 4/6 deg from the cut-offs."""
+    mt, mk = (4.0, 6.0) if clear else (0.5, 0.5)
+    ilio_short = cls in ("short_iliopsoas", "both_short")
+    rf_short = cls in ("short_rectus", "both_short")
+    thigh = rng.uniform(-15.0, -mt) if ilio_short else rng.uniform(mt, 25.0)
+    knee = rng.uniform(40.0, 80.0 - mk) if rf_short else rng.uniform(80.0 + mk, 110.0)
+    return float(thigh), float(knee)
+
+
+def make_specs(n, seed=0, conditions=("perpendicular",), clear=False, prefix="thomas"):
+    from .scene import Spec
+
+    conds = set(conditions)
+    bad = conds - set(CONDITIONS)
+    if bad:
+        raise SystemExit(f"unknown condition(s) {sorted(bad)}; choose from {CONDITIONS}")
+    # each listed condition is one "view" level; perpendicular = yaw 0 roll 0 near side
+    views = []
+    if "perpendicular" in conds or not conds:
+        views.append({})
+    if "yaw" in conds:
+        views += [{"yaw_deg": y} for y in YAWS]
+    if "roll" in conds:
+        views += [{"roll_deg": r} for r in ROLLS]
+    if "far_side" in conds:
+        views.append({"far_side": True})
+    if "small_subject" in conds:
+        views.append({"small_subject": True, "orientation": "portrait"})
+    if "helper" in conds:
+        views.append({"helper": True})
+    grid = list(itertools.product(("right", "left"), CLASSES, ("landscape", "portrait"), range(len(views))))
+    rng = np.random.default_rng(seed)
+    order = []
+    while len(order) < n:
+        block = list(grid)
+        rng.shuffle(block)
+        order += block
+    specs = []
+    for i, (side, cls, ori, vi) in enumerate(order[:n]):
+        r = np.random.default_rng([seed, i])
+        thigh, knee = sample_angles(r, cls, clear)
+        abd = float(r.uniform(0, 6) if r.random() < 0.7 else r.uniform(6, 15))
+        v = dict(views[vi])
+        orientation = v.pop("orientation", ori)
+        tag = "_".join(f"{k.replace('_deg', '')}{int(val) if not isinstance(val, bool) else ''}"
+                       for k, val in v.items()) or "perp"
+        specs.append(Spec(name=f"{prefix}_{i:04d}_{side[0]}_{cls}_{tag}", seed=int(seed * 100003 + i),
+                          tested_side=side, thigh_angle_deg=round(thigh, 2), knee_flexion_deg=round(knee, 2),
+                          hip_abduction_deg=round(abd, 2), hip_rotation_deg=round(float(r.uniform(-10, 10)), 2),
+                          hugged_hip_flexion_deg=round(float(r.uniform(100, 130)), 2),
+                          orientation=orientation, **v))
+    return specs
+
+
+# --------------------------------------------------------------------- workers
+_R = None
+
+
+def _init_worker():
+    global _R
+    from .scene import Renderer
+    _R = Renderer()
+
+
+def _render_one(args):
+    spec, out = args
+    from .scene import save_jpeg
+    t = time.time()
+    img, side = _R.render(spec)
+    q = spec.jpeg_quality or int(np.random.default_rng(spec.seed).integers(82, 94))
+    save_jpeg(Path(out) / f"{spec.name}.jpg", img, q)
+    side["render"]["jpeg_quality"] = q
+    (Path(out) / f"{spec.name}.json").write_text(json.dumps(side, indent=1))
+    return spec.name, time.time() - t
+
+
+def render_specs(specs, out, workers=2, quiet=False):
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    jobs = [(s, str(out)) for s in specs]
+    if workers <= 1:
+        _init_worker()
+        it = map(_render_one, jobs)
+        results = []
+        for r in it:
+            results.append(r)
+            if not quiet:
+                print(f"{r[0]}  {r[1]:.2f}s", flush=True)
+    else:
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(workers, initializer=_init_worker) as pool:
+            results = []
+            for r in pool.imap_unordered(_render_one, jobs):
+                results.append(r)
+                if not quiet:
+                    print(f"{r[0]}  {r[1]:.2f}s", flush=True)
+    wall = time.time() - t0
+    print(f"rendered {len(results)} images in {wall:.1f}s "
+          f"({wall / max(1, len(results)):.2f}s/image wall, {workers} worker(s))")
+    return results
+
+
+# --------------------------------------------------------------------- samples
+SAMPLES = [
+    # name, side, thigh, knee, extra
+    ("thomas_r_normal_01", "right", 10.0, 92.0, {}),
+    ("thomas_l_normal_01", "left", 12.0, 95.0, {}),
+    ("thomas_r_normal_02", "right", 6.0, 100.0, {"orientation": "portrait"}),
+    ("thomas_l_normal_02", "left", 18.0, 88.0, {"orientation": "portrait"}),
+    ("thomas_r_short_iliopsoas_01", "right", -10.0, 92.0, {}),
+    ("thomas_l_short_iliopsoas_01", "left", -8.0, 98.0, {}),
+    ("thomas_r_short_iliopsoas_02", "right", -6.0, 104.0, {"orientation": "portrait"}),
+    ("thomas_r_short_rectus_01", "right", 9.0, 60.0, {}),
+    ("thomas_l_short_rectus_01", "left", 8.0, 55.0, {}),
+    ("thomas_l_short_rectus_02", "left", 14.0, 66.0, {"orientation": "portrait"}),
+    ("thomas_r_both_short_01", "right", -12.0, 52.0, {}),
+    ("thomas_l_both_short_01", "left", -9.0, 62.0, {}),
+    ("thomas_l_both_short_02", "left", -6.0, 48.0, {"orientation": "portrait"}),
+    ("thomas_r_normal_abducted_01", "right", 8.0, 96.0, {"hip_abduction_deg": 12.0, "hip_rotation_deg": 8.0}),
+    ("thomas_r_normal_yaw20_marked", "right", 10.0, 90.0, {"yaw_deg": 20.0}),
+    ("thomas_l_short_rectus_roll6_marked", "left", 9.0, 62.0, {"roll_deg": 6.0}),
+]
+
+
+def sample_specs(seed=7):
+    from .scene import Spec
+    specs = []
+    for i, (name, side, thigh, knee, extra) in enumerate(SAMPLES):
+        e = dict(extra)
+        e.setdefault("hip_abduction_deg", 3.0)
+        e.setdefault("hip_rotation_deg", 0.0)
+        specs.append(Spec(name=name, seed=seed * 1000 + i, tested_side=side, thigh_angle_deg=thigh,
+                          knee_flexion_deg=knee, hugged_hip_flexion_deg=110.0 + 2 * (i % 8),
+                          jpeg_quality=88, **e))
+    return specs
+
+
+# --------------------------------------------------------------------- main
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("render", help="render a balanced set of images + JSON sidecars")
+    r.add_argument("--out", required=True)
+    r.add_argument("--n", type=int, default=240)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--conditions", default="perpendicular",
+                   help=f"comma list of {','.join(CONDITIONS)}, or 'all'")
+    r.add_argument("--clear", action="store_true", help="keep angles 4/6 deg away from the cut-offs")
+    r.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    r.add_argument("--prefix", default="thomas")
+    s = sub.add_parser("samples", help="regenerate sample_images/ (+ the clip)")
+    s.add_argument("--out", default=str(REPO / "sample_images"))
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    s.add_argument("--no-clip", action="store_true")
+    c = sub.add_parser("clip", help="render the settle clip (mp4 + per-frame JSON)")
+    c.add_argument("--out", default=str(REPO / "sample_images" / "clip" / "thomas_settle.mp4"))
+    c.add_argument("--seed", type=int, default=11)
+    y = sub.add_parser("y4m", help="convert a video to YUV4MPEG2 (C420) for Chromium's fake camera")
+    y.add_argument("inp")
+    y.add_argument("out")
+    v = sub.add_parser("verify", help="run BlazePose on a folder of renders, report detection/keypoint error")
+    v.add_argument("folder")
+    v.add_argument("--json", help="write per-image results here")
+    a = ap.parse_args(argv)
+
+    if a.cmd == "render":
+        conds = CONDITIONS if a.conditions == "all" else [c.strip() for c in a.conditions.split(",") if c.strip()]
+        specs = make_specs(a.n, a.seed, conds, a.clear, a.prefix)
+        render_specs(specs, a.out, a.workers)
+    elif a.cmd == "samples":
+        out = Path(a.out)
+        for f in list(out.glob("thomas_*.jpg")) + list(out.glob("thomas_*.json")):
+            f.unlink()
+        render_specs(sample_specs(a.seed), out, a.workers)
+        if not a.no_clip:
+            from .video import render_clip
+            render_clip(out / "clip" / "thomas_settle.mp4", seed=11)
+    elif a.cmd == "clip":
+        from .video import render_clip
+        render_clip(Path(a.out), seed=a.seed)
+    elif a.cmd == "y4m":
+        from .video import to_y4m
+        n = to_y4m(a.inp, a.out)
+        print(f"wrote {n} frames to {a.out}")
+    elif a.cmd == "verify":
+        from .verify import check_dir
+        summary, rows = check_dir(a.folder, verbose=True)
+        print(json.dumps(summary, indent=1))
+        if a.json:
+            Path(a.json).write_text(json.dumps({"summary": summary, "images": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
