@@ -1,0 +1,124 @@
+"""End to end with the real BlazePose model on the bundled sample images and clip.
+
+Ground truth comes from each image's JSON sidecar, written by the renderer
+(tools/synth) from the posed rig's joint centres: independent of the tool.
+"""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import SAMPLES
+
+pytestmark = pytest.mark.model
+
+THIGH_TOL_DEG = 3.0  # issue 3: perpendicular samples, thigh within 3 deg of the true angle
+KNEE_TOL_DEG = 4.0   # ... knee flexion within 4 deg
+
+
+def _samples():
+    out = []
+    for js in sorted(SAMPLES.glob("*.json")):
+        meta = json.loads(js.read_text())
+        if "truth_3d" in meta:
+            out.append((SAMPLES / meta["image"], meta))
+    return out
+
+
+SAMPLE_SET = _samples()
+PERPENDICULAR = [
+    (p, m) for p, m in SAMPLE_SET
+    if abs(m["camera"]["yaw_deg"]) < 1e-6 and abs(m["camera"]["roll_deg"]) < 1e-6 and not m["camera"].get("far_side")
+]
+needs_samples = pytest.mark.skipif(not SAMPLE_SET, reason="sample_images/ has no rendered samples")
+
+
+def run_cli(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "thomas_cv.cli", *map(str, args)], capture_output=True, text=True, timeout=600)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def estimator():
+    from thomas_cv.pose import BlazePose
+
+    with BlazePose(static=True) as est:
+        yield est
+
+
+@needs_samples
+def test_samples_cover_the_cases():
+    kinds = {(m["findings"]["iliopsoas"], m["findings"]["rectus_femoris"]) for _, m in SAMPLE_SET}
+    assert {("normal", "normal"), ("short", "normal"), ("normal", "short"), ("short", "short")} <= kinds
+    assert {m["tested_side"] for _, m in SAMPLE_SET} == {"left", "right"}
+    assert {m["head_towards"] for _, m in SAMPLE_SET} == {"left", "right"}
+
+
+@needs_samples
+@pytest.mark.parametrize("path,meta", PERPENDICULAR, ids=[p.name for p, _ in PERPENDICULAR])
+def test_perpendicular_sample_within_tolerance(path, meta, estimator):
+    from thomas_cv.analyze import analyze_path
+
+    d = analyze_path(path, estimator).to_dict()
+    t = meta["truth_3d"]
+    assert d["ok"], d["error"]
+    assert d["side"] == meta["tested_side"]
+    assert d["head_towards"] == meta["head_towards"]
+    assert abs(d["thigh_angle_deg"] - t["thigh_angle_deg"]) <= THIGH_TOL_DEG
+    assert abs(d["knee_flexion_deg"] - t["knee_flexion_deg"]) <= KNEE_TOL_DEG
+
+
+@needs_samples
+def test_cli_measure_json_contract(tmp_path):
+    paths = [p for p, _ in SAMPLE_SET[:3]]
+    proc = run_cli("measure", *paths, "--format", "json", "--out", tmp_path)
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert len(lines) == 3
+    for d in lines:
+        for k in ("file", "ok", "error", "side", "thigh_angle_deg", "knee_flexion_deg", "knee_inner_angle_deg",
+                  "hip_extension_to_trunk_deg", "hugged_hip_flexion_deg", "horizon_deg", "confidence", "flags", "findings"):
+            assert k in d
+        assert set(d["findings"]) == {"iliopsoas", "rectus_femoris", "tfl_itb", "sartorius"}
+        assert d["thigh_angle_deg"] == round(d["thigh_angle_deg"], 1)
+    assert len(list(tmp_path.glob("*_overlay.png"))) == 3
+
+
+@needs_samples
+def test_cli_measure_table_and_csv():
+    p = SAMPLE_SET[0][0]
+    out = run_cli("measure", p).stdout
+    assert "thigh angle" in out and "not a diagnosis" in out
+    rows = list(csv.DictReader(run_cli("measure", p, "--format", "csv").stdout.splitlines()))
+    assert rows[0]["ok"] == "True" and rows[0]["iliopsoas_status"] in {"normal", "borderline", "short"}
+
+
+@needs_samples
+def test_cli_batch_on_samples(tmp_path):
+    out = tmp_path / "out"
+    run_cli("batch", SAMPLES, "--out", out, "--workers", "2")
+    rows = list(csv.DictReader(open(out / "results.csv", encoding="utf-8")))
+    assert len(rows) == len(list(SAMPLES.glob("*.jpg")))
+    assert all(r["ok"] == "True" for r in rows)
+    assert len(list((out / "overlays").iterdir())) == len(rows)
+
+
+CLIP = SAMPLES / "clip" / "thomas_settle.mp4"
+
+
+@pytest.mark.skipif(not CLIP.exists(), reason="no rendered clip")
+def test_cli_video_finds_the_held_position(tmp_path):
+    truth = json.loads(CLIP.with_suffix(".json").read_text())
+    held = truth.get("held") or truth.get("final") or truth["frames"][-1]
+    proc = run_cli("video", CLIP, "--out", tmp_path, "--format", "json")
+    d = json.loads(proc.stdout)
+    assert d["ok"] and d["stable_stretch"] is not None
+    assert d["stable_stretch"]["end_s"] - d["stable_stretch"]["start_s"] >= 1.0
+    assert abs(d["thigh_angle_deg"] - held["thigh_angle_deg"]) <= THIGH_TOL_DEG
+    assert abs(d["knee_flexion_deg"] - held["knee_flexion_deg"]) <= KNEE_TOL_DEG
+    assert (tmp_path / "frames.csv").exists() and (tmp_path / "overlay.png").exists()
