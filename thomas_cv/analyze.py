@@ -19,6 +19,7 @@ from .landmarks import Landmarks, PoseEstimator
 from .measure import Measurement, measure
 from .media import Source, load_image
 from .overlay import draw_overlay
+from .person import find_lying_person
 
 #: the output contract's columns, in order (CSV); findings follow as <muscle>_status
 CONTRACT_KEYS = (
@@ -147,13 +148,14 @@ def analyze_image(
     horizon: Horizon = Horizon(),
     pain: Optional[str] = None,
     with_overlay: bool = True,
+    refine: bool = True,
 ) -> Result:
     """Measure one upright RGB image (``horizon`` points may be in original-image pixels:
     a uniform downscale leaves the angle unchanged).
 
     Raises :class:`ThomasCVError` subclasses on failure.
     """
-    lm = estimator.estimate(rgb)
+    lm = find_lying_person(rgb, estimator, refine=refine)
     if lm is None:
         raise NoPersonFoundError(
             f"{file or 'image'}: no person found. Use a side photo with the whole body on the table in view."

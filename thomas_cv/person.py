@@ -1,0 +1,104 @@
+"""Finding the person on the table: the lying person, refined on a tighter crop.
+
+Wiring around any :class:`PoseEstimator` (no model code here):
+
+- If the person found is not lying down (e.g. a standing helper beside the table), that
+  person is masked out and the search repeats, so the subject on the table is measured.
+- A person small in the frame (far away, portrait frames) is measured again on a crop
+  around them at higher resolution, which gives the detector a better view.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from .landmarks import Landmarks, PoseEstimator, PoseLandmark
+
+#: a person whose trunk is further than this from horizontal is not the one lying down
+LYING_MAX_TILT_DEG = 50.0
+#: refine on a crop when the body spans less than this fraction of the image's longer side
+REFINE_BELOW_FRACTION = 0.55
+REFINE_TARGET_SIDE_PX = 960
+MAX_PEOPLE_TRIED = 3
+BODY = [int(p) for p in PoseLandmark if p >= PoseLandmark.LEFT_SHOULDER]
+
+
+def trunk_tilt_deg(lm: Landmarks) -> float:
+    """Trunk line's angle from the image horizontal, 0..90 deg (0 = lying, 90 = upright)."""
+    P = PoseLandmark
+    sh = (lm.point(P.LEFT_SHOULDER) + lm.point(P.RIGHT_SHOULDER)) / 2
+    hp = (lm.point(P.LEFT_HIP) + lm.point(P.RIGHT_HIP)) / 2
+    d = hp - sh
+    return float(np.degrees(np.arctan2(abs(d[1]), abs(d[0]) + 1e-9)))
+
+
+def body_box(lm: Landmarks, pad: float = 0.0) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) around shoulders-to-feet, padded by ``pad`` of its size, clipped."""
+    pts = lm.xy[BODY]
+    x0, y0 = pts.min(axis=0)
+    x1, y1 = pts.max(axis=0)
+    px, py = (x1 - x0) * pad, (y1 - y0) * pad
+    w, h = lm.image_size
+    return (int(max(0, x0 - px)), int(max(0, y0 - py)), int(min(w, x1 + px)), int(min(h, y1 + py)))
+
+
+def _offset(lm: Landmarks, dx: float, dy: float, scale: float, size: tuple[int, int]) -> Landmarks:
+    return Landmarks(
+        xy=lm.xy / scale + np.array([dx, dy]),
+        visibility=lm.visibility,
+        image_size=size,
+        depth=lm.depth,
+    )
+
+
+def refine_on_crop(rgb: np.ndarray, estimator: PoseEstimator, lm: Landmarks) -> Optional[Landmarks]:
+    """Measure again on a crop around the person, upscaled; landmarks in ``rgb``'s pixels."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = body_box(lm, pad=0.35)
+    cw, ch = x1 - x0, y1 - y0
+    if cw < 16 or ch < 16:
+        return None
+    # square-ish crop around the centre, so the detector sees the whole body with context
+    side = max(cw, ch)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    x0, x1 = int(max(0, cx - side / 2)), int(min(w, cx + side / 2))
+    y0, y1 = int(max(0, cy - side / 2)), int(min(h, cy + side / 2))
+    crop = rgb[y0:y1, x0:x1]
+    s = REFINE_TARGET_SIDE_PX / max(crop.shape[:2])
+    if s <= 1.05:
+        return None
+    up = cv2.resize(crop, (round(crop.shape[1] * s), round(crop.shape[0] * s)), interpolation=cv2.INTER_CUBIC)
+    lm2 = estimator.estimate(np.ascontiguousarray(up))
+    if lm2 is None:
+        return None
+    return _offset(lm2, x0, y0, s, (w, h))
+
+
+def find_lying_person(rgb: np.ndarray, estimator: PoseEstimator, refine: bool = True) -> Optional[Landmarks]:
+    """The person lying down in ``rgb`` (see module doc), or None if nobody is found.
+
+    When only upright people are found, the last one found is returned, so that the caller
+    can say the person is not in the test position.
+    """
+    img = rgb
+    first: Optional[Landmarks] = None
+    for _ in range(MAX_PEOPLE_TRIED):
+        lm = estimator.estimate(img)
+        if lm is None:
+            break
+        first = first or lm
+        if trunk_tilt_deg(lm) <= LYING_MAX_TILT_DEG:
+            if refine:
+                x0, y0, x1, y1 = body_box(lm)
+                if max(x1 - x0, y1 - y0) < REFINE_BELOW_FRACTION * max(rgb.shape[:2]):
+                    lm = refine_on_crop(rgb, estimator, lm) or lm
+            return lm
+        # an upright person (a helper?): hide them and look again
+        x0, y0, x1, y1 = body_box(lm, pad=0.15)
+        x0, y0 = max(0, x0), max(0, y0 - int(0.25 * (y1 - y0)))  # include the head
+        img = img.copy()
+        img[y0:y1, x0:x1] = np.median(img.reshape(-1, 3), axis=0).astype(np.uint8)
+    return first
