@@ -8,7 +8,8 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from collections import deque
+from typing import Iterable, Iterator, Optional, Union
 
 import numpy as np
 
@@ -200,6 +201,47 @@ def analyze_path(
         return Result(file=file, error=exc)
 
 
+def iter_analyze(
+    sources: Iterable[Union[str, os.PathLike]],
+    estimator: PoseEstimator,
+    *,
+    prefetch: int = 2,
+    **kwargs,
+) -> Iterator[Result]:
+    """Measure many photos in order, decoding the next ones in a background thread while
+    the model works on the current one (decoding a 12 MP JPEG costs about as much as the
+    model). Never raises for bad input: errors are in the results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def load(src):
+        try:
+            return load_image(src)
+        except ThomasCVError as exc:
+            return exc
+
+    srcs = iter(sources)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="thomas-cv-decode") as pool:
+        queue: deque = deque()
+        for src in srcs:
+            queue.append((src, pool.submit(load, src)))
+            if len(queue) > prefetch:
+                break
+        while queue:
+            src, fut = queue.popleft()
+            nxt = next(srcs, None)
+            if nxt is not None:
+                queue.append((nxt, pool.submit(load, nxt)))
+            img = fut.result()
+            file = str(src)
+            if isinstance(img, ThomasCVError):
+                yield Result(file=file, error=img)
+                continue
+            try:
+                yield analyze_image(img.rgb, estimator, file=file, **kwargs)
+            except ThomasCVError as exc:
+                yield Result(file=file, error=exc)
+
+
 __all__ = [
     "CONTRACT_KEYS",
     "DISCLAIMER",
@@ -208,4 +250,5 @@ __all__ = [
     "Finding",
     "analyze_image",
     "analyze_path",
+    "iter_analyze",
 ]

@@ -135,7 +135,7 @@ def _horizon(text):
 
 
 def cmd_measure(args) -> int:
-    from .analyze import analyze_path
+    from .analyze import iter_analyze
     from .media import save_image
     from .pose import make_estimator
 
@@ -143,8 +143,9 @@ def cmd_measure(args) -> int:
     out = Path(args.out) if args.out else None
     results = []
     with make_estimator(args.model, static=True) as est:
-        for photo in args.photos:
-            res = analyze_path(photo, est, side=args.side, horizon=horizon, pain=args.pain, with_overlay=out is not None)
+        for photo, res in zip(args.photos, iter_analyze(
+            args.photos, est, side=args.side, horizon=horizon, pain=args.pain, with_overlay=out is not None
+        )):
             d = res.to_dict()
             if out is not None and res.overlay is not None:
                 img = res.overlay
