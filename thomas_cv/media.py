@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import struct
 import warnings
 from dataclasses import dataclass
@@ -133,6 +134,7 @@ def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
         fh = io.BytesIO(src)
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "Corrupt EXIF data": handled here, not printed
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             try:
                 kind = _sniff(fh.read(16))
@@ -152,9 +154,12 @@ def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
                 img = _upright(img)
                 rgb_img = _to_rgb(img)
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+                m = re.search(r"\((\d+) pixels\)", str(exc))
+                declared = f"{int(m.group(1)) / 1e6:,.0f} megapixels" if m else "an absurd size"
                 raise ImageTooLargeError(
-                    f"{name}: the image declares an absurd size ({exc.__class__.__name__}). "
-                    "It is refused as unsafe; re-export it at a normal size."
+                    f"{name}: the image declares {declared}, more than the "
+                    f"{C.MAX_IMAGE_PIXELS // 1_000_000} megapixels that can be processed safely; it is refused. "
+                    "Re-export it at a normal size."
                 ) from exc
             except MemoryError as exc:
                 raise ImageTooLargeError(f"{name}: not enough memory to decode this image; re-export it smaller.") from exc
