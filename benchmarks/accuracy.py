@@ -58,8 +58,9 @@ def _measure(args):
 
     out = {}
     for h in horizons:
+        name, flip = (h[:-5], True) if h.endswith("+flip") else (h, False)
         t = time.perf_counter()
-        out[h] = analyze_path(img, _EST, horizon=Horizon.parse(h), with_overlay=False).to_dict()
+        out[h] = analyze_path(img, _EST, horizon=Horizon.parse(name), with_overlay=False, flip=flip).to_dict()
         out[h]["seconds"] = time.perf_counter() - t
     return str(img), out
 
@@ -152,7 +153,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench_out" / "accuracy")
     ap.add_argument("--n", type=int, default=240)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--horizon", nargs="+", default=["image", "auto"])
+    ap.add_argument("--horizon", nargs="+", default=["image", "auto"],
+                    help="settings to compare: image, auto, an angle; add +flip for the test-time flip (e.g. auto+flip)")
     ap.add_argument("--model", help="a MediaPipe .task model to benchmark as well")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args(argv)

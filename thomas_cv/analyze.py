@@ -17,10 +17,10 @@ from .errors import InvalidOptionError, NoPersonFoundError, ThomasCVError
 from .geometry import horizon_from_points
 from .interpret import DISCLAIMER, MUSCLES, Finding, interpret
 from .landmarks import Landmarks, PoseEstimator
-from .measure import Measurement, measure
+from .measure import Measurement, fuse, measure
 from .media import Source, load_image
 from .overlay import draw_overlay
-from .person import find_lying_person
+from .person import estimate_mirrored, find_lying_person
 
 #: the output contract's columns, in order (CSV); findings follow as <muscle>_status
 CONTRACT_KEYS = (
@@ -43,6 +43,10 @@ CONTRACT_KEYS = (
     "confidence",
     "flags",
 )
+
+
+#: a mirror-image measurement further off than this is a different reading, not fused
+FLIP_AGREE_DEG = 10.0
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,7 @@ def analyze_image(
     pain: Optional[str] = None,
     with_overlay: bool = True,
     refine: bool = True,
+    flip: bool = False,
 ) -> Result:
     """Measure one upright RGB image (``horizon`` points may be in original-image pixels:
     a uniform downscale leaves the angle unchanged).
@@ -162,6 +167,17 @@ def analyze_image(
             f"{file or 'image'}: no person found. Use a side photo with the whole body on the table in view."
         )
     m = measure_with_horizon(rgb, lm, side=side, horizon=horizon)
+    if flip:  # test-time flip: fuse with the measurement of the mirror image
+        lm2 = estimate_mirrored(rgb, estimator)
+        if lm2 is not None:
+            try:
+                m2 = measure(lm2, side=side, horizon_deg=m.horizon_deg, horizon_source=m.horizon_source)
+            except ThomasCVError:
+                m2 = None
+            if m2 is not None and abs(m2.thigh_angle_deg - m.thigh_angle_deg) < FLIP_AGREE_DEG and abs(
+                m2.knee_flexion_deg - m.knee_flexion_deg
+            ) < FLIP_AGREE_DEG:
+                m = fuse([m, m2])
     findings, notes = interpret(m, pain=pain)
     overlay = draw_overlay(rgb, m, findings) if with_overlay else None
     return Result(file=file, measurement=m, findings=findings, notes=tuple(notes), overlay=overlay, landmarks=lm)
@@ -189,13 +205,17 @@ def analyze_path(
     horizon: Horizon = Horizon(),
     pain: Optional[str] = None,
     with_overlay: bool = True,
+    **options,
 ) -> Result:
-    """Load and measure one photo; never raises for bad input: the error is in the result."""
+    """Load and measure one photo; never raises for bad input: the error is in the result.
+
+    ``options`` go to :func:`analyze_image` (``refine``, ``flip``).
+    """
     file = name or (str(src) if not isinstance(src, (bytes, bytearray)) else "upload")
     try:
         img = load_image(src)
         return analyze_image(
-            img.rgb, estimator, file=file, side=side, horizon=horizon, pain=pain, with_overlay=with_overlay
+            img.rgb, estimator, file=file, side=side, horizon=horizon, pain=pain, with_overlay=with_overlay, **options
         )
     except ThomasCVError as exc:
         return Result(file=file, error=exc)

@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--out", metavar="DIR", help="save overlays (PNG) and results.json here")
     m.add_argument("--format", choices=["table", "json", "csv"], default="table")
     m.add_argument("--blur-faces", action="store_true", help="blur the face in saved overlays")
+    m.add_argument("--flip", action="store_true", help="also measure the mirror image and fuse both (twice the time, a little more accurate)")
 
     b = sub.add_parser("batch", help="measure every photo in a folder or zip into a table", epilog=EPILOG)
     b.add_argument("source", metavar="DIR_OR_ZIP")
@@ -144,7 +145,8 @@ def cmd_measure(args) -> int:
     results = []
     with make_estimator(args.model, static=True) as est:
         for photo, res in zip(args.photos, iter_analyze(
-            args.photos, est, side=args.side, horizon=horizon, pain=args.pain, with_overlay=out is not None
+            args.photos, est, side=args.side, horizon=horizon, pain=args.pain, with_overlay=out is not None,
+            flip=args.flip,
         )):
             d = res.to_dict()
             if out is not None and res.overlay is not None:

@@ -20,6 +20,7 @@ screen positive; 0 = the image's x axis):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -290,4 +291,25 @@ def measure(
         visibility=vis,
         flags=tuple(flags),
         points=points,
+    )
+
+
+FUSED_ANGLES = ("thigh_angle_deg", "knee_flexion_deg", "hip_extension_to_trunk_deg", "hugged_hip_flexion_deg", "trunk_angle_deg")
+
+
+def fuse(measurements: list[Measurement]) -> Measurement:
+    """One measurement from several of the same pose (test-time flips, video frames): the
+    median of each angle, the median confidence; evidence points and flags of the first.
+    """
+    if not measurements:
+        raise ValueError("nothing to fuse")
+    first = measurements[0]
+    if len(measurements) == 1:
+        return first
+    med = {k: float(np.median([getattr(m, k) for m in measurements])) for k in FUSED_ANGLES}
+    return dataclasses.replace(
+        first,
+        knee_inner_angle_deg=180.0 - med["knee_flexion_deg"],
+        confidence=float(np.median([m.confidence for m in measurements])),
+        **med,
     )

@@ -102,3 +102,25 @@ def find_lying_person(rgb: np.ndarray, estimator: PoseEstimator, refine: bool = 
         img = img.copy()
         img[y0:y1, x0:x1] = np.median(img.reshape(-1, 3), axis=0).astype(np.uint8)
     return first
+
+
+#: BlazePose index of each landmark's mirror twin (left <-> right)
+MIRROR = list(range(33))
+for _a, _b in [(1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18), (19, 20),
+               (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 32)]:
+    MIRROR[_a], MIRROR[_b] = _b, _a
+
+
+def estimate_mirrored(rgb: np.ndarray, estimator: PoseEstimator) -> Optional[Landmarks]:
+    """Landmarks found in the mirror image, mapped back into ``rgb``'s pixels (x flipped,
+    left/right labels swapped back). A test-time flip: a second, partly independent look."""
+    w = rgb.shape[1]
+    lm = estimator.estimate(np.ascontiguousarray(rgb[:, ::-1]))
+    if lm is None:
+        return None
+    xy = lm.xy.copy()
+    xy[:, 0] = w - xy[:, 0]
+    return Landmarks(
+        xy=xy[MIRROR], visibility=lm.visibility[MIRROR], image_size=lm.image_size,
+        depth=None if lm.depth is None else lm.depth[MIRROR],
+    )

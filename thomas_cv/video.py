@@ -18,7 +18,7 @@ from .analyze import Horizon, Result
 from .errors import NotTestPositionError, ThomasCVError, UnreadableVideoError
 from .interpret import interpret
 from .landmarks import PoseEstimator
-from .measure import measure
+from .measure import fuse, measure
 from .media import iter_video_frames, open_video
 from .overlay import draw_overlay
 from .series import Stretch, longest_stable_stretch, smooth
@@ -105,15 +105,10 @@ def analyze_video(
             )
         return VideoResult(Result(file=name, error=err), None, info.fps, info.fps_assumed, rows)
     sel = range(stretch.start, stretch.end + 1)
-    med = {k: float(np.median([rows[i][k] for i in sel])) for k in SERIES_KEYS}
-    knee = med["knee_flexion_deg"]
-    mid = min(sel, key=lambda i: abs(rows[i]["thigh_angle_deg"] - med["thigh_angle_deg"]) + abs(rows[i]["knee_flexion_deg"] - knee))
-    m = dataclasses.replace(
-        measurements[mid],
-        knee_inner_angle_deg=180.0 - knee,
-        confidence=float(np.median([rows[i]["confidence"] for i in sel])),
-        **med,
-    )
+    m = fuse([measurements[i] for i in sel])
+    # the overlay shows the frame closest to the fused values
+    mid = min(sel, key=lambda i: abs(rows[i]["thigh_angle_deg"] - m.thigh_angle_deg) + abs(rows[i]["knee_flexion_deg"] - m.knee_flexion_deg))
+    m = dataclasses.replace(m, points=measurements[mid].points, flags=measurements[mid].flags)
     findings, notes = interpret(m, pain=pain)
     overlay = draw_overlay(_frame_at(path, mid), m, findings)
     result = Result(file=name, measurement=m, findings=findings, notes=tuple(notes), overlay=overlay)
