@@ -220,7 +220,7 @@ def overlay_name(rel: str) -> str:
     >>> overlay_name("clinic a/p1.jpg")
     'clinic a__p1_overlay.jpg'
     """
-    stem = rel.rsplit(".", 1)[0].replace("/", "__")
+    stem = display_name(rel).rsplit(".", 1)[0].replace("/", "__")
     return f"{stem}_overlay.jpg"
 
 
