@@ -20,7 +20,7 @@ import threading
 import time
 import zipfile
 from collections import deque
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -704,9 +704,12 @@ def show_video(st, vr, name: str, blur: bool) -> None:
 
 
 def _batch_inputs(uploads, tmpdir: Path) -> list[tuple[str, object]]:
-    """(name, bytes | path | ThomasCVError) per photo: zips unpacked safely into tmpdir."""
+    """(name, bytes | path | ThomasCVError) per photo: zips unpacked safely into tmpdir.
+
+    Entries of a zip that are not photos are ignored (as the command line's batch does);
+    photo entries that could not be unpacked safely are listed with the reason.
+    """
     from thomas_cv.batch import find_images, safe_extract_zip
-    from thomas_cv.errors import UnsupportedFileError
 
     items: list[tuple[str, object]] = []
     for i, up in enumerate(uploads):
@@ -716,22 +719,19 @@ def _batch_inputs(uploads, tmpdir: Path) -> list[tuple[str, object]]:
             dest = tmpdir / f"zip{i}"
             dest.mkdir()
             try:
-                safe_extract_zip(zpath, dest)
+                skipped = safe_extract_zip(zpath, dest) or []
             except ThomasCVError as exc:
                 items.append((up.name, exc))
                 continue
             finally:
                 zpath.unlink()
-            images = set(find_images(dest))
-            for p in sorted(dest.rglob("*")):
-                rel = p.relative_to(dest).as_posix()
-                if not p.is_file() or any(part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(rel).parts):
-                    continue
-                if rel in images:
-                    items.append((f"{up.name}/{rel}", p))
-                else:
-                    items.append((f"{up.name}/{rel}", UnsupportedFileError(
-                        f"{rel}: not a supported photo type (JPEG, PNG, WebP, BMP, TIFF, HEIC).")))
+            found = [(f"{up.name}/{rel}", dest / rel) for rel in find_images(dest)]
+            found += [(f"{up.name}/{name}", exc) for name, exc in skipped]
+            if not found:
+                from thomas_cv.errors import UnsupportedFileError
+
+                found = [(up.name, UnsupportedFileError(f"{up.name}: the zip holds no photos."))]
+            items.extend(sorted(found, key=lambda it: it[0]))
         else:
             items.append((up.name, up.getvalue()))
     return items
