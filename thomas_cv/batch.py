@@ -200,18 +200,30 @@ _ESTIMATOR = None
 _OPTS: dict = {}
 
 
+_INIT_ERROR: Optional[ThomasCVError] = None
+
+
 def _init_worker(opts: dict) -> None:
-    global _ESTIMATOR, _OPTS
+    """Load the estimator once per worker. A failure (bad --model file, ...) is kept and
+    raised by the first :func:`process_one`, so that the batch stops with one clear line
+    instead of a broken pool or a traceback from the initializer."""
+    global _ESTIMATOR, _OPTS, _INIT_ERROR
     _OPTS = opts
+    _INIT_ERROR = None
     if mp_parent_process() is not None:
         _exit_with_parent()
-    factory = opts.get("estimator_factory")
-    if factory is not None:
-        _ESTIMATOR = factory()
-    else:
-        from .pose import make_estimator
+    try:
+        factory = opts.get("estimator_factory")
+        if factory is not None:
+            _ESTIMATOR = factory()
+        else:
+            from .pose import make_estimator
 
-        _ESTIMATOR = make_estimator(opts.get("model"), static=True)
+            _ESTIMATOR = make_estimator(opts.get("model"), static=True)
+    except ThomasCVError as exc:
+        _INIT_ERROR = exc
+    except Exception as exc:  # noqa: BLE001
+        _INIT_ERROR = InternalError(f"the pose model could not be loaded ({exc.__class__.__name__}: {exc}).")
 
 
 def overlay_name(rel: str) -> str:
@@ -232,7 +244,10 @@ def error_row(rel: str, exc: ThomasCVError) -> dict:
 
 def process_one(rel: str) -> dict:
     """Measure one file (in a worker); returns its CSV row. Never raises: an unexpected
-    failure becomes an ``internal_error`` row and the batch goes on."""
+    failure becomes an ``internal_error`` row and the batch goes on. (Only a worker that
+    could not load the model raises: that stops the whole batch.)"""
+    if _INIT_ERROR is not None:
+        raise _INIT_ERROR
     try:
         return _process_one(rel)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop 500 others
@@ -379,6 +394,8 @@ def _execute(todo: list[str], opts: dict, workers: Optional[int], executor: str,
     n = max(1, min(n, len(todo)))
     if n == 1:
         _init_worker(opts)
+        if _INIT_ERROR is not None:
+            raise _INIT_ERROR
         for rel in todo:
             yield process_one(rel)
         return
@@ -400,17 +417,31 @@ def _execute_pool(todo: list[str], opts: dict, n: int):
 
     ctx = mp.get_context("spawn")  # mediapipe graphs are not fork-safe
     queue, suspects = deque(todo), deque()
+    barren = 0  # pools in a row that broke before finishing any file
     while queue or suspects:
+        if barren >= 3:
+            raise InternalError(
+                "the worker processes keep dying before measuring anything (out of memory?). "
+                "Try --workers 1; rerun with --resume to continue."
+            )
         isolate = bool(suspects)
         width, src = (1, suspects) if isolate else (n, queue)
         pool = ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_worker, initargs=(opts,))
         inflight: dict = {}
         broken = False
+        progressed = False
         try:
             while (src or inflight) and not broken:
                 while src and len(inflight) < width:
                     rel = src.popleft()
-                    inflight[pool.submit(process_one, rel)] = rel
+                    try:
+                        inflight[pool.submit(process_one, rel)] = rel
+                    except BrokenProcessPool:  # broke before we saw which file did it
+                        src.appendleft(rel)
+                        break
+                if not inflight:
+                    broken = True
+                    break
                 finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     rel = inflight.pop(fut)
@@ -419,17 +450,22 @@ def _execute_pool(todo: list[str], opts: dict, n: int):
                     except BrokenProcessPool:
                         broken = True
                         if isolate:
+                            progressed = True
                             yield error_row(rel, WorkerCrashedError(
                                 f"{Path(rel).name}: measuring this file crashed the worker process "
                                 "(out of memory or a fault in the pose model). Please report this file."))
                         else:
                             suspects.append(rel)
                         continue
+                    except ThomasCVError:
+                        raise  # the worker could not start (e.g. a bad --model): stop the batch
                     except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
                         row = error_row(rel, InternalError(f"{Path(rel).name}: unexpected failure ({exc.__class__.__name__})."))
+                    progressed = True
                     yield row
             if broken:
                 suspects.extend(inflight.values())
                 inflight.clear()
+            barren = 0 if progressed or not broken else barren + 1
         finally:
             pool.shutdown(wait=not broken, cancel_futures=True)
