@@ -28,9 +28,22 @@ def samples_dir() -> Path:
     return Path(env) if env else ROOT / "sample_images"
 
 
+def _plain(photo: Path) -> bool:
+    """A level, side-on camera and a clear view: the angles in the image are the true ones."""
+    try:
+        cam = json.loads(photo.with_suffix(".json").read_text()).get("camera", {})
+    except (OSError, ValueError):
+        return False
+    return (abs(cam.get("roll_deg", 0.0)) < 0.5 and abs(cam.get("yaw_deg", 0.0)) <= 10
+            and not any(cam.get(k) for k in ("far_side", "small_subject", "helper")))
+
+
 def sample_photos() -> list[Path]:
+    """Rendered sample photos with a JSON sidecar, taken with a plain camera."""
     d = samples_dir()
-    return sorted(p for p in d.glob("*.jpg") if p.with_suffix(".json").exists()) if d.is_dir() else []
+    if not d.is_dir():
+        return []
+    return sorted(p for p in d.glob("*.jpg") if p.with_suffix(".json").exists() and _plain(p))
 
 
 def sample_clip() -> Path | None:
@@ -90,7 +103,7 @@ def test_page_has_four_views_disclaimer_and_privacy_note():
     assert any(u.accept_multiple_files for u in uploaders.values())
     # the controls the issue asks for
     assert at.selectbox(key="side").options == ["Auto (the hanging leg)", "Left", "Right"]
-    assert len(at.radio(key="horizon_mode").options) == 3
+    assert len(at.radio(key="horizon_mode").options) == 4
     assert len(at.radio(key="pain").options) == 3
 
 

@@ -50,7 +50,12 @@ STATUS_STYLE = {
 }
 SIDE_CHOICES = {"Auto (the hanging leg)": None, "Left": "left", "Right": "right"}
 PAIN_CHOICES = {"No pain, only a stretch": None, "Pain in the hip": "hip", "Pain in the knee": "knee"}
-HORIZON_CHOICES = ("Image x axis (camera level)", "Camera roll (degrees)", "Two points on the table edge")
+HORIZON_CHOICES = (
+    "Automatic: the table edge (else the image's x axis)",
+    "Image x axis (camera level)",
+    "Camera roll (degrees)",
+    "Two points on the table edge",
+)
 
 PRIVACY_TEXT = (
     "Images stay on this computer: photos, clips and camera frames are measured in memory "
@@ -205,6 +210,7 @@ class LiveSession:
 
     KEEP_S = 3.0  # seconds of history kept
     MAX_FRAMES = 45  # frames kept (for the capture) while steady
+    AUTO_HORIZON_FRAMES = 15  # frames searched for the table edge with the automatic reference
 
     def __init__(self, estimator_factory=None):
         from thomas_cv.video import STABLE_MIN_S, STABLE_TOLERANCE_DEG
@@ -215,8 +221,10 @@ class LiveSession:
         self._est = None
         self.lock = threading.Lock()
         self.side: Optional[str] = None
-        self.horizon = Horizon()
+        self.horizon = Horizon.parse("auto")
         self.pain: Optional[str] = None
+        self._auto_fixed: Optional[tuple] = None  # (horizon_deg, source) once found
+        self._auto_tries = 0
         self._samples: deque = deque()  # (t, thigh, knee)
         self._frames: deque = deque(maxlen=self.MAX_FRAMES)  # (t, rgb, landmarks, measurement)
         self._latest: Optional[dict] = None
@@ -225,6 +233,8 @@ class LiveSession:
 
     def configure(self, side, horizon: Horizon, pain) -> None:
         with self.lock:
+            if horizon != self.horizon:
+                self._auto_fixed, self._auto_tries = None, 0
             self.side, self.horizon, self.pain = side, horizon, pain
 
     def _estimator(self):
@@ -250,7 +260,7 @@ class LiveSession:
             if lm is None:
                 message = "No person found: show the whole body from the side."
             else:
-                m = measure(lm, side=side, horizon_deg=horizon.degrees(), horizon_source=horizon.kind)
+                m = self._measure(rgb, lm, side, horizon)
         except ThomasCVError as exc:
             message = str(exc)
         except Exception as exc:  # the stream must go on whatever one frame does
@@ -282,6 +292,31 @@ class LiveSession:
                 }
         out = draw_overlay(rgb, m, None, message=message)
         return self._banner(out, steady if m is not None else None)
+
+    def _measure(self, rgb, lm, side, horizon: Horizon):
+        """measure() with the horizontal reference; ``auto`` looks for the table edge in the
+        first frames only and then keeps it (the camera stands still), as the video does."""
+        if horizon.kind != "auto":
+            return measure(lm, side=side, horizon_deg=horizon.degrees(), horizon_source=horizon.kind)
+        with self.lock:
+            fixed = self._auto_fixed
+        if fixed is not None:
+            h, source = fixed
+            return measure(lm, side=side, horizon_deg=h, horizon_source=source)
+        from thomas_cv import analyze
+
+        mwh = getattr(analyze, "measure_with_horizon", None)
+        if mwh is None:  # a core without table-edge search
+            m = measure(lm, side=side, horizon_deg=0.0, horizon_source="image")
+        else:
+            m = mwh(rgb, lm, side=side, horizon=horizon)
+        with self.lock:
+            self._auto_tries += 1
+            if m.horizon_source == "table_edge":
+                self._auto_fixed = (m.horizon_deg, "table_edge")
+            elif self._auto_tries >= self.AUTO_HORIZON_FRAMES:
+                self._auto_fixed = (0.0, m.horizon_source)
+        return m
 
     def _window(self, t: float) -> list:
         return [s for s in self._samples if s[0] >= t - self.window_s]
@@ -383,14 +418,16 @@ def main() -> None:
                                          help="The hanging leg. Auto picks the leg whose hip is less flexed.")]
         hmode = st.radio("Horizontal reference", HORIZON_CHOICES, key="horizon_mode",
                          help="Angles of the thigh are measured against this level line.")
-        horizon = Horizon()
+        horizon = Horizon.parse("auto")
         if hmode == HORIZON_CHOICES[1]:
+            horizon = Horizon.parse("image")
+        elif hmode == HORIZON_CHOICES[2]:
             roll = st.number_input("Camera roll (deg, counter-clockwise positive)", -44.0, 44.0, 0.0, 0.5,
                                    key="horizon_roll",
                                    help="The angle a level line makes with the image's x axis, e.g. from the "
                                         "phone's level.")
             horizon = Horizon.parse(str(roll))
-        elif hmode == HORIZON_CHOICES[2]:
+        elif hmode == HORIZON_CHOICES[3]:
             st.caption("Two points on the table edge, in the photo's pixels (x to the right, y down).")
             c1, c2 = st.columns(2)
             x1 = c1.number_input("x1", 0.0, value=0.0, step=10.0, key="hx1")
@@ -510,7 +547,9 @@ def main() -> None:
             show_result(st, cap, "live-capture", key="live", blur=blur)
         with st.expander("Using the camera from another device (STUN/TURN)"):
             st.markdown(STUN_TURN_HELP)
-        with st.expander("Camera not working? Take a single snapshot instead"):
+        st.markdown("##### Camera not working?")
+        # the snapshot widget turns the camera on as soon as it is shown: only on request
+        if st.toggle("Take a single snapshot instead (for browsers where live video fails)", key="use_snapshot"):
             shot = st.camera_input("Snapshot of the test position", key="snapshot")
             if shot is not None:
                 res = measure_photo(shot.getvalue(), "snapshot", **opts)
