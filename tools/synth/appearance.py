@@ -14,7 +14,7 @@ SKIN_TONES = {
     "dark": (0.33, 0.22, 0.15),
 }
 HAIR = {"black": (0.05, 0.04, 0.04), "brown": (0.23, 0.14, 0.08),
-        "blond": (0.62, 0.50, 0.30), "grey": (0.55, 0.55, 0.55), "auburn": (0.40, 0.17, 0.09)}
+        "blond": (0.50, 0.38, 0.20), "grey": (0.42, 0.42, 0.43), "auburn": (0.40, 0.17, 0.09)}
 SHIRTS = {"navy": (0.10, 0.14, 0.30), "white": (0.88, 0.88, 0.86), "red": (0.62, 0.10, 0.12),
           "grey": (0.45, 0.46, 0.48), "green": (0.16, 0.38, 0.22), "black": (0.07, 0.07, 0.08),
           "teal": (0.08, 0.42, 0.45), "yellow": (0.85, 0.70, 0.20)}
@@ -55,7 +55,7 @@ def region_masks(body: Body):
     ey, ez = body.heads[body.index("eye.L")][1], body.heads[body.index("eye.L")][2]
     head = neck > 0.5
     hair = head & ((y > ey + 0.05 + 0.02 * np.clip(z - ez + 0.03, 0, 1) * 10) |
-                   ((z < ez - 0.085) & (y > ey - 0.08)) | ((z < ez - 0.06) & (y > ey + 0.0)))
+                   ((z < ez - 0.085) & (y > ey - 0.055)) | ((z < ez - 0.06) & (y > ey + 0.0)))
     eyes = np.zeros(len(v), bool)
     brows = np.zeros(len(v), bool)
     for s in (".L", ".R"):
@@ -127,3 +127,23 @@ def painted_wall(rng, base, size=256):
     img = np.ones((size, size, 3)) * base
     img *= (1 + 0.025 * _noise(rng, size, size, 32) + 0.01 * rng.standard_normal((size, size)))[:, :, None]
     return np.clip(img * 255, 0, 255).astype(np.uint8)
+
+
+def _contrast(a, b):
+    return float(np.abs(np.asarray(a) - np.asarray(b)).sum())
+
+
+def pick_outfit(rng, skin):
+    """Hair, shirt and shorts colours with some contrast against the skin tone."""
+    sk = SKIN_TONES[skin]
+    def pick(table, minc):
+        names = list(table)
+        for _ in range(20):
+            n = str(rng.choice(names))
+            if _contrast(table[n], sk) >= minc:
+                return n
+        return n
+    hair = pick(HAIR, 0.45)
+    shirt = pick(SHIRTS, 0.45)
+    shorts = pick(SHORTS, 0.40)
+    return hair, shirt, shorts

@@ -209,9 +209,7 @@ class Renderer:
         V = V + shift
         joints = {k: v + shift for k, v in posed.joints().items()}
         skin_name = str(rng.choice(list(ap.SKIN_TONES)))
-        hair = str(rng.choice(list(ap.HAIR), p=[.3, .3, .15, .1, .15]))
-        shirt = str(rng.choice(list(ap.SHIRTS)))
-        shorts = str(rng.choice(list(ap.SHORTS)))
+        hair, shirt, shorts = ap.pick_outfit(rng, skin_name)
         long_sleeves = bool(rng.random() < 0.3)
         long_pants = bool(rng.random() < 0.2)
         socks = bool(rng.random() < 0.3)
@@ -259,7 +257,7 @@ class Renderer:
         elif spec.small_subject:
             fill = float(rng.uniform(0.35, 0.5))
         else:
-            fill = float(rng.uniform(0.70, 0.85) if spec.orientation == "landscape" else rng.uniform(0.84, 0.93))
+            fill = float(rng.uniform(0.64, 0.80) if spec.orientation == "landscape" else rng.uniform(0.78, 0.88))
         dist = ext / (2 * np.tan(np.radians(hfov / 2)) * fill)
         target = np.array([(xs.max() + xs.min()) / 2, table_top + 0.1, 0.0])
         elev = float(rng.uniform(2.0, 12.0))  # camera a bit above the hip, looking slightly down
