@@ -84,8 +84,13 @@ def render_clip(out_mp4, seed=11, tested_side="right", final_thigh=7.0, final_kn
 
 
 def y4m_header(w, h, fps) -> bytes:
-    fr = Fraction(fps).limit_denominator(1001)
-    return f"YUV4MPEG2 W{w} H{h} F{fr.numerator}:{fr.denominator} Ip A1:1 C420\n".encode("ascii")
+    ntsc = round(fps * 1.001)
+    if abs(fps - round(fps)) > 1e-3 and abs(fps - ntsc / 1.001) < 5e-3:
+        num, den = ntsc * 1000, 1001  # 29.97 -> 30000:1001
+    else:
+        fr = Fraction(fps).limit_denominator(1000)
+        num, den = fr.numerator, fr.denominator
+    return f"YUV4MPEG2 W{w} H{h} F{num}:{den} Ip A1:1 C420\n".encode("ascii")
 
 
 def write_y4m(frames_bgr, out, fps=30.0) -> int:
