@@ -53,13 +53,13 @@ FLIP_AGREE_DEG = 10.0
 class Horizon:
     """How to find the horizontal reference.
 
-    ``kind``: "image" (x axis), "auto" (the table edge found in the image, else the x
-    axis with a flag), "angle" (``value`` = degrees a level line makes with the
+    ``kind``: "auto" (default: the table edge found in the image, else the x axis with a
+    flag), "image" (the x axis), "angle" (``value`` = degrees a level line makes with the
     image x axis, counter-clockwise on screen positive) or "points" (``points`` = two
     (x, y) pixels of the original image on a level line, e.g. the table edge).
     """
 
-    kind: str = "image"
+    kind: str = "auto"
     value: float = 0.0
     points: Optional[tuple[tuple[float, float], tuple[float, float]]] = None
 
@@ -71,13 +71,13 @@ class Horizon:
         ('image', -3.0, 'points')
         """
         if text is None:
-            return cls()
+            return cls("auto")
         if isinstance(text, (int, float)):
             return cls("angle", float(text))
         t = str(text).strip().lower()
-        if t in ("", "image"):
-            return cls()
-        if t == "auto":
+        if t == "image":
+            return cls("image")
+        if t in ("", "auto"):
             return cls("auto")
         parts = [p for p in t.replace(";", ",").split(",") if p.strip()]
         try:

@@ -23,8 +23,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--side", choices=["left", "right"], help="tested (hanging) leg; found automatically if omitted")
     p.add_argument(
         "--horizon",
-        default="image",
-        help="horizontal reference: 'image' (the image x axis, default), 'auto' (the table edge found in the photo), an angle in degrees that a level line "
+        default="auto",
+        help="horizontal reference: 'auto' (default: the table edge found in the photo, else the image x axis), "
+        "'image' (the image x axis), an angle in degrees that a level line "
         "makes with the image x axis (counter-clockwise positive), or two points on the table edge X1,Y1,X2,Y2",
     )
     p.add_argument("--pain", choices=["hip", "knee"], help="pain felt in the test position: rule out a joint problem first")

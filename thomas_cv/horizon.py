@@ -23,6 +23,7 @@ MAX_EDGE_TO_TRUNK_DEG = 20.0    # ... nor one far off the trunk's direction
 BAND_BELOW_TRUNK = 0.9          # search depth below the trunk line, in trunk lengths
 MIN_SUPPORT = 0.6               # total edge length needed, in trunk lengths
 CLUSTER_DEG = 1.5               # segments within this angle belong to one edge
+MAX_EDGE_DENSITY = 0.12         # fraction of edge pixels in the band above which it is texture
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ def find_table_edge(image_rgb: np.ndarray, lm: Landmarks) -> Optional[TableEdge]
     mask = np.zeros_like(edges)
     cv2.rectangle(mask, (int(max(0, x0 - pad)), int(max(0, y_top))), (int(min(w - 1, x1 + pad)), int(min(h - 1, y_bot))), 255, -1)
     edges = cv2.bitwise_and(edges, mask)
+    band = mask > 0
+    if band.any() and float(np.count_nonzero(edges[band])) / float(np.count_nonzero(band)) > MAX_EDGE_DENSITY:
+        return None  # texture or noise everywhere: no straight edge can be trusted
     segs = cv2.HoughLinesP(edges, 1, np.pi / 720, threshold=40, minLineLength=int(0.25 * tlen), maxLineGap=int(0.04 * tlen) + 2)
     if segs is None:
         return None

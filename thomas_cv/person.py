@@ -45,6 +45,15 @@ def body_box(lm: Landmarks, pad: float = 0.0) -> tuple[int, int, int, int]:
     return (int(max(0, x0 - px)), int(max(0, y0 - py)), int(min(w, x1 + px)), int(min(h, y1 + py)))
 
 
+def head_box(lm: Landmarks) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) around the face and shoulders, clipped to the image."""
+    pts = lm.xy[list(range(0, 13))]  # nose .. mouth, shoulders
+    c = pts.mean(axis=0)
+    r = 0.6 * float(np.ptp(pts, axis=0).max()) + 4
+    w, h = lm.image_size
+    return (int(max(0, c[0] - r)), int(max(0, c[1] - r)), int(min(w, c[0] + r)), int(min(h, c[1] + r)))
+
+
 def _offset(lm: Landmarks, dx: float, dy: float, scale: float, size: tuple[int, int]) -> Landmarks:
     return Landmarks(
         xy=lm.xy / scale + np.array([dx, dy]),
@@ -96,9 +105,9 @@ def find_lying_person(rgb: np.ndarray, estimator: PoseEstimator, refine: bool = 
                 if max(x1 - x0, y1 - y0) < REFINE_BELOW_FRACTION * max(rgb.shape[:2]):
                     lm = refine_on_crop(rgb, estimator, lm) or lm
             return lm
-        # an upright person (a helper?): hide them and look again
-        x0, y0, x1, y1 = body_box(lm, pad=0.15)
-        x0, y0 = max(0, x0), max(0, y0 - int(0.25 * (y1 - y0)))  # include the head
+        # an upright person (a helper?): hide their head and shoulders - what the
+        # face-based person detector locks on to - and look again
+        x0, y0, x1, y1 = head_box(lm)
         img = img.copy()
         img[y0:y1, x0:x1] = np.median(img.reshape(-1, 3), axis=0).astype(np.uint8)
     return first

@@ -14,7 +14,7 @@ from typing import Callable, Optional, Union
 
 import numpy as np
 
-from .analyze import Horizon, Result
+from .analyze import Horizon, Result, measure_with_horizon
 from .errors import NotTestPositionError, ThomasCVError, UnreadableVideoError
 from .interpret import interpret
 from .landmarks import PoseEstimator
@@ -28,6 +28,8 @@ SERIES_KEYS = ("thigh_angle_deg", "knee_flexion_deg", "hip_extension_to_trunk_de
 SMOOTH_S = 0.2
 STABLE_TOLERANCE_DEG = 2.0
 STABLE_MIN_S = 1.0
+#: with --horizon auto, the table edge is looked for in the first frames only (fixed camera)
+AUTO_HORIZON_FRAMES = 15
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,6 @@ def analyze_video(
     cap, info = open_video(path)
     cap.release()
     name = os.fspath(path)
-    hdeg = horizon.degrees()
     rows: list[dict] = []
     measurements = []
     for idx, t, rgb in iter_video_frames(path):
@@ -74,7 +75,14 @@ def analyze_video(
             row["error"] = "no_person_found"
         else:
             try:
-                m = measure(lm, side=side, horizon_deg=hdeg, horizon_source=horizon.kind)
+                if horizon.kind == "auto" and idx < AUTO_HORIZON_FRAMES:
+                    m = measure_with_horizon(rgb, lm, side=side, horizon=horizon)
+                    if m.horizon_source == "table_edge":  # found once: the camera is fixed
+                        horizon = Horizon("angle", m.horizon_deg)
+                else:
+                    if horizon.kind == "auto":  # no table edge in the first frames
+                        horizon = Horizon("image")
+                    m = measure(lm, side=side, horizon_deg=horizon.degrees(), horizon_source=horizon.kind)
                 row["ok"] = True
                 row.update({k: getattr(m, k) for k in SERIES_KEYS})
                 row["confidence"] = m.confidence
