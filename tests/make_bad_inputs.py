@@ -375,61 +375,64 @@ def find_samples(samples: Path = SAMPLES) -> list[tuple[Path, dict]]:
     return out
 
 
-def _truth(meta: dict) -> dict:
-    """Ground-truth angles from a sidecar (flat keys or under "truth"/"ground_truth")."""
-    for key in ("ground_truth", "truth", "angles_2d", "expected"):
-        if isinstance(meta.get(key), dict):
-            return {**meta, **meta[key]}
-    return meta
+def _usable(meta: dict) -> bool:
+    cam = meta.get("camera", {})
+    return (not cam.get("far_side") and abs(cam.get("yaw_deg", 0)) < 5 and abs(cam.get("roll_deg", 0)) < 1
+            and not cam.get("helper") and not cam.get("small_subject") and cam.get("orientation", "landscape") == "landscape"
+            and "truth_image" in meta and "keypoints_px" in meta)
 
 
 def build_people(dest: Path, samples: Path = SAMPLES, max_side: int = 640) -> list[dict]:
-    found = [(p, m) for p, m in find_samples(samples) if not _truth(m).get("far_side") and abs(float(_truth(m).get("yaw_deg", 0) or 0)) < 10]
+    """Person inputs made from one sample render (a normal, level, side-on landscape one)."""
+    found = [(p, m) for p, m in find_samples(samples) if _usable(m)]
+    found.sort(key=lambda pm: ("normal" not in pm[0].name, pm[0].name))
     if not found:
         return []
-    entries = []
     src, meta = found[0]
-    t = _truth(meta)
-    truth = {k: t[k] for k in ("thigh_angle_deg", "knee_flexion_deg") if isinstance(t.get(k), (int, float))}
-    img = Image.open(src).convert("RGB")
+    truth = {k: meta["truth_image"][k] for k in ("thigh_angle_deg", "knee_flexion_deg")}
+    orig = Image.open(src).convert("RGB")
+    img = orig.copy()
     img.thumbnail((max_side, max_side))
+    f = img.width / orig.width
+    kp = {k: (v[0] * f, v[1] * f) for k, v in meta["keypoints_px"].items()}
+    side = meta["tested_side"]
     d = dest / "people"
     d.mkdir(parents=True, exist_ok=True)
+    entries = []
 
     def put(rel, im: Image.Image, **expect):
         im.save(d / rel, quality=88)
         entries.append(dict(path=f"people/{rel}", kind="image", source=src.name, **expect))
 
-    put("lying.jpg", img, note="a person in the test position (downscaled sample)", measure=True, truth=truth)
+    put("lying.jpg", img, note="a person in the test position (a sample render, downscaled)", measure=True, truth=truth)
     # a phone photo stored on its side with EXIF orientation 6: must measure like the upright one
     exif = Image.Exif()
     exif[0x0112] = 6
     img.transpose(Image.Transpose.ROTATE_90).save(d / "lying_exif6.jpg", quality=88, exif=exif.tobytes())
     entries.append(dict(path="people/lying_exif6.jpg", kind="image", source=src.name, measure=True, truth=truth,
                         note="the same photo stored on its side, EXIF orientation 6"))
-    put("standing.jpg", img.transpose(Image.Transpose.ROTATE_90), note="the person turned upright (not lying)",
+    put("standing.jpg", img.transpose(Image.Transpose.ROTATE_270),
+        note="the same person turned upright: standing, not lying",
         error=["not_test_position", "landmark_not_visible", "no_person_found"])
-    w, h = img.size
-    lm = meta.get("landmarks_2d") or meta.get("keypoints_2d") or {}
-    cut_x = None
-    if isinstance(lm, dict):  # cut just past the tested knee when the sidecar tells where it is
-        side = t.get("tested_side", "right")
-        knee = lm.get(f"{side}_knee")
-        if isinstance(knee, (list, tuple)) and len(knee) >= 2:
-            sx = w / Image.open(src).width
-            cut_x = knee[0] * sx
-    # legs cut off: keep the trunk and thigh side, crop away where the lower legs hang
-    hip_side = "left" if t.get("head_towards", t.get("head", "left")) in ("left",) else "right"
-    if cut_x is None:
-        cut_x = w * 0.62 if hip_side == "left" else w * 0.38
-    box = (0, 0, int(cut_x), h) if hip_side == "left" else (int(cut_x), 0, w, h)
-    put("legs_cut.jpg", img.crop(box), note="the lower legs cut off by the frame edge",
+    # legs cut off: the frame edge runs through the tested thigh, knee and shank outside
+    hx, kx = kp[f"{side}_hip"][0], kp[f"{side}_knee"][0]
+    cut = hx + 0.45 * (kx - hx)
+    box = (int(cut), 0, img.width, img.height) if kx < hx else (0, 0, int(cut), img.height)
+    put("legs_cut.jpg", img.crop(box), note="the hanging leg cut off by the frame edge above the knee",
         error=["landmark_not_visible", "not_test_position", "no_person_found"], measure_ok_allowed=True)
-    two = Image.new("RGB", (w + h // 2, h), (200, 200, 195))
-    two.paste(img, (0, 0))
-    standing = img.transpose(Image.Transpose.ROTATE_90).resize((h // 2, h))
-    two.paste(standing, (w, 0))
-    put("two_people.jpg", two, note="the lying subject plus a standing person beside",
+    # two people: a standing person beside the lying subject (the legs' end of the table)
+    w, h = img.size
+    person = img.crop((int(min(kp[f"{side}_hip"][0], kp[f"{side}_ankle"][0]) - 20), 0, w, h)) if kx < hx else img
+    standing = person.transpose(Image.Transpose.ROTATE_270)
+    standing.thumbnail((h, h))
+    two = Image.new("RGB", (w + standing.width, h), (205, 200, 185))
+    if kx < hx:  # legs on the left: the helper stands on the left
+        two.paste(standing, (0, 0))
+        two.paste(img, (standing.width, 0))
+    else:
+        two.paste(img, (0, 0))
+        two.paste(standing, (w, 0))
+    put("two_people.jpg", two, note="the lying subject and a standing person beside the table",
         error=["not_test_position", "landmark_not_visible"], measure_ok_allowed=True, truth=truth)
     return entries
 

@@ -246,6 +246,16 @@ def measure(
         "ankle": LEG[t_ankle_label][2],
         "shoulder": SHOULDER[tested_side],
     }
+    # A joint placed outside the picture is a guess, however confident the model is
+    # (BlazePose extrapolates legs cut off by the frame edge): no measurement from it.
+    w_img, h_img = lm.image_size
+    outside = [k for k in ("hip", "knee", "ankle")
+               if not (0 <= lm.xy[used[k]][0] <= w_img and 0 <= lm.xy[used[k]][1] <= h_img)]
+    if outside:
+        raise LandmarkNotVisibleError(
+            f"The {' and '.join(outside)} of the hanging leg {'is' if len(outside) == 1 else 'are'} outside the "
+            "picture: take the photo from further away so that the whole leg, foot included, is in view."
+        )
     low = sorted(k for k, p in used.items() if lm.vis(p) < C.MIN_VISIBILITY)
     if low:
         flags.append(make_flag("landmark_not_visible", value=", ".join(low)))
