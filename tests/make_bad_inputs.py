@@ -138,6 +138,13 @@ def with_app1(jpeg: bytes, payload: bytes) -> bytes:
     return jpeg[:2] + seg + jpeg[2:]
 
 
+def _zwrite(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    """Write a member with a fixed timestamp (a reproducible corpus)."""
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+    info.compress_type = zf.compression
+    zf.writestr(info, data)
+
+
 def gif_animated() -> bytes:
     frames = [room((320, 240), seed=i).convert("P") for i in range(3)]
     buf = io.BytesIO()
@@ -326,16 +333,16 @@ def build(dest: Path = DATA, samples: Path = SAMPLES) -> list[dict]:
 
     # --- archives
     with zipfile.ZipFile(zbuf := io.BytesIO(), "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("day1/ok.jpg", base_jpg)
-        zf.writestr("../escaped.jpg", base_jpg)
-        zf.writestr("../../etc/evil.png", base_jpg)
-        zf.writestr("/absolute.jpg", base_jpg)
-        zf.writestr("notes.txt", b"not a photo")
+        _zwrite(zf, "day1/ok.jpg", base_jpg)
+        _zwrite(zf, "../escaped.jpg", base_jpg)
+        _zwrite(zf, "../../etc/evil.png", base_jpg)
+        _zwrite(zf, "/absolute.jpg", base_jpg)
+        _zwrite(zf, "notes.txt", b"not a photo")
     put("zips/traversal.zip", zbuf.getvalue(), kind="zip", note="zip with ../ and absolute entries",
         batch=dict(total=4, failed_codes={"unsafe_archive": 3}, written=["day1/ok.jpg"]))
     with zipfile.ZipFile(zbuf := io.BytesIO(), "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for i in range(4):
-            zf.writestr(f"p{i}.jpg", b"\x00" * (8 * 1024 * 1024))  # 32 MB of zeros in ~32 KB
+            _zwrite(zf, f"p{i}.jpg", b"\x00" * (8 * 1024 * 1024))  # 32 MB of zeros in ~32 KB
     put("zips/zip_bomb.zip", zbuf.getvalue(), kind="zip", note="zip bomb: 32 MB of zeros packed ~1000:1",
         error=["unsafe_archive"])
     put("zips/not_a_zip.zip", b"this is not a zip archive\n", kind="zip", note="text named .zip", error=["unreadable_archive"])
