@@ -219,6 +219,15 @@ def analyze_path(
         )
     except ThomasCVError as exc:
         return Result(file=file, error=exc)
+    except Exception as exc:  # noqa: BLE001 - a bug must not stop the other photos
+        return Result(file=file, error=_unexpected(file, exc))
+
+
+def _unexpected(file: str, exc: Exception) -> ThomasCVError:
+    from .errors import InternalError
+
+    msg = " ".join(str(exc).split())[:200]
+    return InternalError(f"{os.path.basename(file)}: unexpected failure ({exc.__class__.__name__}: {msg}). Please report this file.")
 
 
 def iter_analyze(
@@ -238,6 +247,8 @@ def iter_analyze(
             return load_image(src)
         except ThomasCVError as exc:
             return exc
+        except Exception as exc:  # noqa: BLE001
+            return _unexpected(str(src), exc)
 
     srcs = iter(sources)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="thomas-cv-decode") as pool:
@@ -260,6 +271,8 @@ def iter_analyze(
                 yield analyze_image(img.rgb, estimator, file=file, **kwargs)
             except ThomasCVError as exc:
                 yield Result(file=file, error=exc)
+            except Exception as exc:  # noqa: BLE001
+                yield Result(file=file, error=_unexpected(file, exc))
 
 
 __all__ = [

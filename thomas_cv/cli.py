@@ -143,6 +143,8 @@ def cmd_measure(args) -> int:
 
     horizon = _horizon(args.horizon)
     out = Path(args.out) if args.out else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)  # results.json is written even if no overlay is
     results = []
     with make_estimator(args.model, static=True) as est:
         for photo, res in zip(args.photos, iter_analyze(
@@ -159,7 +161,7 @@ def cmd_measure(args) -> int:
                 d["overlay"] = str(save_image(img, out / f"{Path(photo).stem}_overlay.png"))
             results.append(d)
     if out is not None:
-        (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+        (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8", errors="backslashreplace")
     _emit(results, args.format)
     return 0 if all(d["ok"] for d in results) else 1
 
@@ -215,7 +217,7 @@ def cmd_video(args) -> int:
     d = vr.to_dict()
     if vr.result.overlay is not None:
         d["overlay"] = str(save_image(vr.result.overlay, out / "overlay.png"))
-    (out / "result.json").write_text(json.dumps(d, indent=2, ensure_ascii=False), encoding="utf-8")
+    (out / "result.json").write_text(json.dumps(d, indent=2, ensure_ascii=False), encoding="utf-8", errors="backslashreplace")
     if args.format == "json":
         print(json.dumps(d, ensure_ascii=False))
     else:
@@ -242,8 +244,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         ap.print_help()
         return 2
+    import os
+
     from .errors import ThomasCVError
 
+    for stream in (sys.stdout, sys.stderr):  # file names that are not valid UTF-8 print escaped
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return {"measure": cmd_measure, "batch": cmd_batch, "video": cmd_video, "app": cmd_app}[args.command](args)
     except ThomasCVError as exc:
@@ -252,6 +259,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("thomas-cv: interrupted; with batch, rerun with --resume to continue.", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: one line for the user, details on request
+        if os.environ.get("THOMAS_CV_DEBUG"):
+            raise
+        msg = " ".join(str(exc).split())[:200]
+        print(f"thomas-cv: error [internal_error]: unexpected failure ({exc.__class__.__name__}: {msg}). "
+              "Please report it; set THOMAS_CV_DEBUG=1 to see the details.", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover
