@@ -403,3 +403,46 @@ def test_cli_people(tmp_path):
     if wrongly_measured:
         pytest.xfail(f"measured a person not in the test position: {wrongly_measured} (person.find_lying_person "
                      "re-detects the masked upright person as lying; reported in issue 5's note)")
+
+
+@pytest.mark.model
+def test_cli_measure_out_when_nothing_measures_and_odd_names(tmp_path):
+    odd = os.fsencode(tmp_path) + b"/caf\xe9 latin1.jpg"  # a name that is not UTF-8
+    with open(odd, "wb") as fh:
+        fh.write((DATA / "images/truncated.jpg").read_bytes())
+    proc = run_cli(["measure", os.fsdecode(odd), str(DATA / "images/zero_bytes.jpg"), "--out", str(tmp_path / "o"),
+                    "--format", "json"], cwd=tmp_path)
+    assert proc.returncode == 1
+    assert_clean_stderr(proc, allow_error_line=False)
+    lines = [json.loads(ln) for ln in proc.stdout.splitlines()]
+    assert [d["error_code"] for d in lines] == ["unreadable_image", "unreadable_image"]
+    saved = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))
+    assert len(saved) == 2
+
+
+_BOOM = """
+import sys
+import thomas_cv.analyze as A
+def boom(*a, **k):
+    raise {exc}
+A.{target} = boom
+from thomas_cv.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.model
+def test_unexpected_failures_are_one_line_not_tracebacks(tmp_path):
+    photo = str(DATA / "images/no_person.jpg")
+    # a bug while measuring one photo: that photo gets an internal_error result, the others go on
+    code = _BOOM.format(exc="ZeroDivisionError('bug')", target="analyze_image")
+    p = subprocess.run([sys.executable, "-c", code, "measure", photo, photo, "--format", "json"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert [json.loads(ln)["error_code"] for ln in p.stdout.splitlines()] == ["internal_error"] * 2
+    # a bug outside any one photo: one line on stderr, exit 3
+    code = _BOOM.format(exc="RuntimeError('bug')", target="iter_analyze")
+    p = subprocess.run([sys.executable, "-c", code, "measure", photo], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert p.returncode == 3 and "Traceback" not in p.stderr
+    assert p.stderr.strip().startswith("thomas-cv: error [internal_error]") and "\n" not in p.stderr.strip()
