@@ -270,7 +270,7 @@ def test_video_upload_plots_angles_and_result(page):
     wait_idle(page)
     body = page.inner_text("body")
     assert "steadiest stretch" in body
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     page.wait_for_timeout(1500)  # let the chart draw
     shoot(page, "video.png")
 
@@ -305,7 +305,8 @@ def test_live_camera_angles_match_the_clip(page, fake_camera):
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('[data-testid=\"stImage\"] img')).some(i => i.naturalWidth > 0)"
     )
-    page.wait_for_timeout(1500)
+    # the fake camera loops the clip: take the picture when the leg holds still again
+    page.get_by_text(LIVE_RE).first.wait_for(timeout=60_000)
     shoot(page, "live.png")
     frame.get_by_role("button", name=re.compile("stop", re.I)).click()
 

@@ -41,6 +41,8 @@ MUSCLE_LABELS = {
     "tfl_itb": "Tensor fasciae latae / IT band",
     "sartorius": "Sartorius",
 }
+MUSCLE_SHORT_NAMES = {"iliopsoas": "Iliopsoas", "rectus_femoris": "Rectus femoris", "tfl_itb": "TFL / IT band",
+                      "sartorius": "Sartorius"}
 #: colour AND words for every status (never colour alone)
 STATUS_STYLE = {
     "normal": ("green", ":material/check_circle:", "Normal"),
@@ -142,6 +144,15 @@ def privacy_image(result: Result, blur: bool) -> Optional[np.ndarray]:
 
         img = blur_faces(img, result.landmarks)
     return img
+
+
+def error_text(err) -> str:
+    """The core's one-line message, without the generic name it gives in-memory uploads."""
+    text = str(err)
+    for generic in ("the upload: ", "upload: "):
+        if text.startswith(generic):
+            return text[len(generic):]
+    return text
 
 
 def _fmt_deg(v, signed: bool = False) -> str:
@@ -605,7 +616,7 @@ def show_result(st, res: Result, name: str, key: str, blur: bool, extra: Optiona
     if extra:
         d.update(extra)
     if not res.ok:
-        st.error(f"{name}: {res.error}  \n(code `{d['error_code']}`)")
+        st.error(f"{name}: {error_text(res.error)}  \n(code `{d['error_code']}`)")
         st.download_button("Download JSON", json.dumps(d, indent=2), f"{Path(name).stem}_thomas.json",
                            "application/json", key=f"{key}_json", on_click="ignore")
         return
@@ -721,7 +732,7 @@ def show_video(st, vr, name: str, blur: bool) -> None:
     if parts:
         long = pd.concat(parts).dropna()
         lines = alt.Chart(long).mark_line().encode(
-            x=alt.X("time (s):Q"), y=alt.Y("angle (deg):Q"),
+            x=alt.X("time (s):Q", title="time (s)"), y=alt.Y("angle (deg):Q", title="angle (deg)"),
             color=alt.Color("series:N", scale=alt.Scale(domain=list(labels.values()), range=["#e4572e", "#2e86de"])),
             tooltip=["time (s)", "series", alt.Tooltip("angle (deg):Q", format=".1f")],
         )
@@ -729,9 +740,10 @@ def show_video(st, vr, name: str, blur: bool) -> None:
         if vr.stretch is not None:
             band = pd.DataFrame({"start": [vr.stretch.start_s], "end": [vr.stretch.end_s], "what": ["steady stretch"]})
             layers.append(alt.Chart(band).mark_rect(opacity=0.18, color="#2ca02c").encode(
-                x="start:Q", x2="end:Q", tooltip=["what", "start", "end"]))
+                x=alt.X("start:Q", title="time (s)"), x2="end:Q", tooltip=["what", "start", "end"]))
         cut = pd.DataFrame({"y": [0.0, 80.0], "cut-off": ["thigh parallel (0°)", "knee 80°"]})
-        layers.append(alt.Chart(cut).mark_rule(strokeDash=[4, 4], color="gray").encode(y="y:Q", tooltip=["cut-off"]))
+        layers.append(alt.Chart(cut).mark_rule(strokeDash=[4, 4], color="gray").encode(
+            y=alt.Y("y:Q", title="angle (deg)"), tooltip=["cut-off"]))
         layers.append(lines)
         st.altair_chart(alt.layer(*layers).properties(height=300), width="stretch")
     else:
@@ -821,7 +833,7 @@ def show_batch(st, rows: list[dict], overlays: dict, blur: bool) -> None:
     cols = st.columns(len(MUSCLES))
     for c, mu in zip(cols, MUSCLES):
         st_counts = {s: sum(1 for r in ok if r.get(f"{mu}_status") == s) for s in STATUS_STYLE}
-        c.metric(f"{MUSCLE_LABELS[mu]}: short", f"{st_counts['short']} of {len(ok)}",
+        c.metric(f"{MUSCLE_SHORT_NAMES[mu]}: short", f"{st_counts['short']} of {len(ok)}",
                  help=", ".join(f"{STATUS_STYLE[s][2].lower()}: {n}" for s, n in st_counts.items()), border=True)
     summary = pd.DataFrame(
         [{"muscle": MUSCLE_LABELS[mu], **{STATUS_STYLE[s][2]: sum(1 for r in ok if r.get(f"{mu}_status") == s)
@@ -830,14 +842,20 @@ def show_batch(st, rows: list[dict], overlays: dict, blur: bool) -> None:
     if bad:
         st.markdown("#### Not measured")
         for r in bad:
-            st.warning(f"**{r['file']}**: {r['error']} (`{r['error_code']}`)")
+            st.warning(f"**{r['file']}**: {error_text(r['error'])} (`{r['error_code']}`)")
     st.markdown("#### Results (click a column header to sort)")
     df = pd.DataFrame(rows)
     show = ["file", "ok", "side", "thigh_angle_deg", "knee_flexion_deg", "hip_extension_to_trunk_deg",
             "hugged_hip_flexion_deg", "confidence"] + [f"{m}_status" for m in MUSCLES] + ["flags", "error_code"]
     st.dataframe(df[[c for c in show if c in df]], hide_index=True, key="batch_table",
-                 column_config={"thigh_angle_deg": st.column_config.NumberColumn("thigh angle (°)", format="%+.1f"),
-                                "knee_flexion_deg": st.column_config.NumberColumn("knee flexion (°)", format="%.1f")})
+                 column_config={
+                     "thigh_angle_deg": st.column_config.NumberColumn("thigh angle (°)", format="%+.1f"),
+                     "knee_flexion_deg": st.column_config.NumberColumn("knee flexion (°)", format="%.1f"),
+                     "hip_extension_to_trunk_deg": st.column_config.NumberColumn("hip ext. to trunk (°)", format="%+.1f"),
+                     "hugged_hip_flexion_deg": st.column_config.NumberColumn("other hip drawn up (°)", format="%.1f"),
+                     "confidence": st.column_config.NumberColumn("confidence", format="%.2f"),
+                     **{f"{m}_status": st.column_config.TextColumn(MUSCLE_SHORT_NAMES[m]) for m in MUSCLES},
+                 })
     zbuf = io.BytesIO()
     with zipfile.ZipFile(zbuf, "w", zipfile.ZIP_DEFLATED) as zf:
         for oname, data in overlays.items():
