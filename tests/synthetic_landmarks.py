@@ -7,7 +7,7 @@ trigonometry from the angle definitions in DOMAIN.md; measure must recover them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
@@ -98,12 +98,26 @@ class FakeEstimator:
     """A PoseEstimator returning fixed landmarks (scaled to the image it is given)."""
 
     landmarks: Optional[Landmarks]
+    _seen: list = field(default_factory=list)
 
     def estimate(self, image_rgb):
+        """The fixed landmarks, scaled to the image; mirrored (x flipped, left/right labels
+        swapped, as a real model would see it) when shown the mirror of a recent image."""
         if self.landmarks is None:
             return None
         h, w = image_rgb.shape[:2]
-        return self.landmarks.scaled(w / self.landmarks.image_size[0])
+        lm = self.landmarks.scaled(w / self.landmarks.image_size[0])
+        mirrored = any(s.shape == image_rgb.shape and np.array_equal(s[:, ::-1], image_rgb) for s in self._seen)
+        if mirrored:
+            from thomas_cv.person import MIRROR
+
+            xy = lm.xy.copy()
+            xy[:, 0] = w - xy[:, 0]
+            lm = Landmarks(xy=xy[MIRROR], visibility=lm.visibility[MIRROR], image_size=lm.image_size)
+            self._seen.clear()  # the next image is a new look
+        else:
+            self._seen = (self._seen + [image_rgb])[-3:]
+        return lm
 
     def close(self):
         pass

@@ -154,7 +154,7 @@ def analyze_image(
     pain: Optional[str] = None,
     with_overlay: bool = True,
     refine: bool = True,
-    flip: bool = False,
+    flip: bool = True,
 ) -> Result:
     """Measure one upright RGB image (``horizon`` points may be in original-image pixels:
     a uniform downscale leaves the angle unchanged).
