@@ -1,6 +1,6 @@
 """Accuracy benchmark on synthetic renders with exactly known angles.
 
-    python benchmarks/accuracy.py                       # render 240 images (seed 0) into bench_out/, measure, report
+    python benchmarks/accuracy.py                       # render 240 images (seed 0, all conditions) into bench_out/, measure, report
     python benchmarks/accuracy.py --images DIR          # measure an existing render set (images + JSON sidecars)
     python benchmarks/accuracy.py --horizon image auto  # compare horizontal references
 
@@ -152,7 +152,8 @@ def main(argv=None) -> int:
     ap.add_argument("--images", type=Path, help="existing render set (default: render into --out)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench_out" / "accuracy")
     ap.add_argument("--n", type=int, default=240)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="render seed (0 = the reporting set; tune on another seed)")
+    ap.add_argument("--conditions", default="all", help="render conditions (tools.synth render --conditions)")
     ap.add_argument("--horizon", nargs="+", default=["image", "auto"],
                     help="settings to compare: image, auto, an angle; add +flip for the test-time flip (e.g. auto+flip)")
     ap.add_argument("--model", help="a MediaPipe .task model to benchmark as well")
@@ -165,7 +166,8 @@ def main(argv=None) -> int:
         if not load_set(folder) or len(load_set(folder)) < args.n:
             print(f"rendering {args.n} images (seed {args.seed}) into {folder} ...", flush=True)
             subprocess.run(
-                [sys.executable, "-m", "tools.synth", "render", "--out", str(folder), "--n", str(args.n), "--seed", str(args.seed)],
+                [sys.executable, "-m", "tools.synth", "render", "--out", str(folder), "--n", str(args.n),
+                 "--seed", str(args.seed), "--conditions", args.conditions],
                 check=True, cwd=ROOT,
             )
     items = load_set(folder)
