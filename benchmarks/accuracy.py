@@ -158,6 +158,7 @@ def main(argv=None) -> int:
                     help="settings to compare: image, auto, an angle; add +flip for the test-time flip (e.g. auto+flip)")
     ap.add_argument("--model", help="a MediaPipe .task model to benchmark as well")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--dump", type=Path, help="write per-image records (truth + result) as JSON lines")
     args = ap.parse_args(argv)
     t0 = time.time()
     folder = args.images
@@ -180,6 +181,10 @@ def main(argv=None) -> int:
         with mp.get_context("spawn").Pool(args.workers, initializer=_init, initargs=(model,)) as pool:
             results = dict(pool.imap_unordered(_measure, [(img, args.horizon) for img, _ in items], chunksize=4))
         print(f"\n##### model: {model or 'bundled BlazePose full'}")
+        if args.dump:
+            with open(args.dump, "w") as fh:
+                for img, meta in items:
+                    fh.write(json.dumps({"meta": meta, "results": results[str(img)]}) + "\n")
         for h in args.horizon:
             report(items, results, h)
     print(f"\nrender {t1 - t0:.0f} s, measure {time.time() - t1:.0f} s, images from {folder}")

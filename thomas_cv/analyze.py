@@ -174,10 +174,11 @@ def analyze_image(
                 m2 = measure(lm2, side=side, horizon_deg=m.horizon_deg, horizon_source=m.horizon_source)
             except ThomasCVError:
                 m2 = None
-            if m2 is not None and abs(m2.thigh_angle_deg - m.thigh_angle_deg) < FLIP_AGREE_DEG and abs(
-                m2.knee_flexion_deg - m.knee_flexion_deg
-            ) < FLIP_AGREE_DEG:
-                m = fuse([m, m2])
+            if m2 is not None:
+                dt, dk = m2.thigh_angle_deg - m.thigh_angle_deg, m2.knee_flexion_deg - m.knee_flexion_deg
+                if abs(dt) < FLIP_AGREE_DEG and abs(dk) < FLIP_AGREE_DEG:
+                    m = fuse([m, m2])
+                m = dataclasses.replace(m, flip_delta_thigh_deg=abs(dt), flip_delta_knee_deg=abs(dk))
     findings, notes = interpret(m, pain=pain)
     overlay = draw_overlay(rgb, m, findings) if with_overlay else None
     return Result(file=file, measurement=m, findings=findings, notes=tuple(notes), overlay=overlay, landmarks=lm)
