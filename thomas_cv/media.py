@@ -83,7 +83,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         img = img.convert("RGBA")
         bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
         img = Image.alpha_composite(bg, img)
-    return img.convert("RGB")
+    return img if img.mode == "RGB" else img.convert("RGB")  # no needless full-size copy
 
 
 def _sniff(head: bytes) -> str | None:
