@@ -196,3 +196,31 @@ def test_torn_row_and_resume_in_process(tmp_path):
     s = run_batch(src, out, workers=1, resume=True, estimator_factory=factory)
     names = [r["file"] for r in rows_of(res)]
     assert sorted(names) == [f"p{i}.png" for i in range(6)] and s.skipped == 3
+
+
+def test_zip_batch_killed_while_unpacked_resumes_clean(tmp_path):
+    """A zip batch killed mid-way leaves its unpacked copy in --out/.unzipped; the resumed
+    run removes it, unpacks afresh, measures only the rest, and removes it again."""
+    import zipfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(5):
+        _photo(src / f"p{i}.png")
+    z = tmp_path / "clinic.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for i in range(5):
+            zf.write(src / f"p{i}.png", f"day 1/p{i}.png")
+    out = tmp_path / "out"
+    factory = partial(FakeEstimator, make_landmarks())
+    run_batch(z, out, workers=1, estimator_factory=factory)
+    res = out / RESULTS
+    lines = res.read_bytes().splitlines(keepends=True)
+    res.write_bytes(b"".join(lines[:3]))  # as if killed after two files
+    stale = out / ".unzipped" / "day 1"
+    stale.mkdir(parents=True)
+    (stale / "p0.png").write_bytes(b"half-written leftover")
+    s = run_batch(z, out, workers=1, resume=True, estimator_factory=factory)
+    names = [r["file"] for r in rows_of(res)]
+    assert sorted(names) == [f"day 1/p{i}.png" for i in range(5)] and s.skipped == 2 and s.failed == 0
+    assert not (out / ".unzipped").exists()
