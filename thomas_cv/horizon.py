@@ -96,6 +96,12 @@ def find_table_edge(image_rgb: np.ndarray, lm: Landmarks) -> Optional[TableEdge]
         return None
     weights = np.array([c[2] for c in members])
     angle = float(np.average([c[0] for c in members], weights=weights))
-    pts = np.array([p for c in members for p in (c[3], c[4])])
-    left, right = pts[np.argmin(pts[:, 0])], pts[np.argmax(pts[:, 0])]
-    return TableEdge(angle, tuple(left.tolist()), tuple(right.tolist()), float(min(1.0, support / 2)))
+    # draw it as one straight line: through the members' weighted centre, at the fused angle,
+    # as long as the members reach
+    mids = np.array([[(c[3][0] + c[4][0]) / 2, (c[3][1] + c[4][1]) / 2] for c in members])
+    centre = np.average(mids, axis=0, weights=weights)
+    direction = np.array([np.cos(np.radians(angle)), -np.sin(np.radians(angle))])
+    ends = np.array([p for c in members for p in (c[3], c[4])]) - centre
+    reach = ends @ direction
+    p1, p2 = centre + direction * reach.min(), centre + direction * reach.max()
+    return TableEdge(angle, tuple(p1.tolist()), tuple(p2.tolist()), float(min(1.0, support / 2)))

@@ -105,7 +105,10 @@ def draw_overlay(
         L = np.linalg.norm(thigh_v) * 1.4
         _dashed(img, P["hip"] - hdir * L * 0.3, P["hip"] + hdir * L, HORIZON, max(1, thick // 2 + 1))
         label = f"horizontal: {HORIZON_LABEL.get(m.horizon_source, m.horizon_source)} ({m.horizon_deg:+.1f} deg)"
-        _text(img, label, P["hip"] + hdir * L * 0.35 + np.array([0, -12 * s]), fs * 0.8, HORIZON, 1)
+        # on the trunk side of the hip, below the line, clear of the leg's labels
+        tw = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, fs * 0.8, 1)[0][0]
+        anchor = P["hip"] - hdir * (L * 0.3 + 10 * s)
+        _text(img, label, anchor + np.array([-tw if hdir[0] > 0 else 0, 28 * s]), fs * 0.8, HORIZON, 1)
         # tested leg
         for a, b in (("hip", "knee"), ("knee", "ankle")):
             cv2.line(img, _pt(P[a]), _pt(P[b]), LEG_COLOUR, thick + 1, cv2.LINE_AA)
@@ -114,14 +117,21 @@ def draw_overlay(
             cv2.circle(img, _pt(P[k]), thick * 2 + 2, LEG_COLOUR, max(1, thick // 2), cv2.LINE_AA)
         # thigh angle arc at the hip
         r = int(max(20, np.linalg.norm(thigh_v) * 0.35))
-        lab = _arc(img, P["hip"], hdir, thigh_v, r, THIGH_ARC, thick)
-        _text(img, f"thigh {m.thigh_angle_deg:+.1f} deg", lab, fs, THIGH_ARC, max(1, thick // 2))
+        _arc(img, P["hip"], hdir, thigh_v, r, THIGH_ARC, thick)
+        # label above the thigh's middle (the side away from the shank)
+        nrm = np.array([thigh_v[1], -thigh_v[0]]) / np.linalg.norm(thigh_v)
+        if nrm[1] > 0:
+            nrm = -nrm
+        _text(img, f"thigh {m.thigh_angle_deg:+.1f} deg", P["hip"] + thigh_v * 0.45 + nrm * 40 * s, fs, THIGH_ARC, max(1, thick // 2))
         # knee flexion arc: from the continued thigh line to the shank
         shank_v = P["ankle"] - P["knee"]
         r2 = int(max(16, min(np.linalg.norm(shank_v), np.linalg.norm(thigh_v)) * 0.3))
         _dashed(img, P["knee"], P["knee"] + thigh_v / np.linalg.norm(thigh_v) * r2 * 1.6, KNEE_ARC, max(1, thick // 2))
-        lab2 = _arc(img, P["knee"], thigh_v, shank_v, r2, KNEE_ARC, thick)
-        _text(img, f"knee flexion {m.knee_flexion_deg:.1f} deg", lab2, fs, KNEE_ARC, max(1, thick // 2))
+        _arc(img, P["knee"], thigh_v, shank_v, r2, KNEE_ARC, thick)
+        # label outside the knee: away from the hip and the ankle
+        away = -(thigh_v / np.linalg.norm(thigh_v) * -1 + shank_v / max(np.linalg.norm(shank_v), 1e-6))
+        away = away / max(np.linalg.norm(away), 1e-6)
+        _text(img, f"knee flexion {m.knee_flexion_deg:.1f} deg", P["knee"] + away * 45 * s + np.array([0, 10 * s]), fs, KNEE_ARC, max(1, thick // 2))
     # text panel, top-left
     y = int(10 + 20 * s)
     x = int(10 * max(s, 1))
