@@ -211,10 +211,11 @@ def forward_kinematics(body: Body, local: dict | None = None, root: np.ndarray |
     return G, hh, tt
 
 
-def skin(body: Body, G: np.ndarray, verts: np.ndarray | None = None) -> np.ndarray:
-    """Linear-blend skinning of the rest vertices with transforms G (B,4,4)."""
-    v = body.verts if verts is None else verts
-    M = body.weights @ G[:, :3, :].reshape(len(G), 12).astype(np.float32)  # (N,12)
+def skin(body: Body, G: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+    """Linear-blend skinning of the rest vertices (optionally a subset `idx`) with G (B,4,4)."""
+    v = body.verts if idx is None else body.verts[idx]
+    W = body.weights if idx is None else body.weights[idx]
+    M = W @ G[:, :3, :].reshape(len(G), 12).astype(np.float32)  # (N,12)
     M = M.reshape(-1, 3, 4)
     out = np.einsum("nij,nj->ni", M[:, :, :3], v.astype(np.float32)) + M[:, :, 3]
     return out.astype(np.float64)

@@ -226,7 +226,8 @@ def pose_thomas(body: Body, p: PoseParams) -> Posed:
     # rigid placement: pitch the body so that pelvis and upper back both touch the table
     G, _, _ = forward_kinematics(body, local)
     tm = _trunk_mask(body)
-    V = skin(body, G)[tm] @ R_PLACE.T
+    tm_idx = np.flatnonzero(tm)
+    V = skin(body, G, tm_idx) @ R_PLACE.T
     pitch = _support_pitch(V[:, :2])
     Rw = rot([0, 0, 1], pitch) @ R_PLACE
     root = np.eye(4)
@@ -273,9 +274,8 @@ def pose_thomas(body: Body, p: PoseParams) -> Posed:
 
     # head resting on the table: choose neck pitch so the head just touches the trunk's plane
     G, H, _ = forward_kinematics(body, local, root)
-    Vt = skin(body, G)
-    table_y = Vt[tm][:, 1].min()
-    hm = _head_mask(body)
+    table_y = skin(body, G, tm_idx)[:, 1].min()
+    hm = np.flatnonzero(_head_mask(body))
     if p.head_neck_deg is None:
         lo, hi = -25.0, 35.0
         for _ in range(14):
@@ -283,7 +283,7 @@ def pose_thomas(body: Body, p: PoseParams) -> Posed:
             loc = dict(local)
             loc["neck01"] = rot([1, 0, 0], mid)
             Gh = forward_kinematics(body, loc, root)[0]
-            ymin = skin(body, Gh)[hm][:, 1].min()
+            ymin = skin(body, Gh, hm)[:, 1].min()
             if ymin < table_y + 0.003:
                 lo = mid  # flex more (lifts the head)
             else:

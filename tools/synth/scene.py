@@ -479,12 +479,13 @@ class Renderer:
         h, w = img.shape[:2]
         # white balance / exposure jitter, vignette, blur, sensor noise
         img *= rng.uniform(0.92, 1.08) * rng.uniform(0.96, 1.04, 3)
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        r2 = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2
+        yy = ((np.arange(h, dtype=np.float32) - h / 2) / (h / 2)) ** 2
+        xx = ((np.arange(w, dtype=np.float32) - w / 2) / (w / 2)) ** 2
+        r2 = yy[:, None] + xx[None, :]
         img *= (1 - rng.uniform(0.05, 0.18) * r2 / 2)[:, :, None]
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.0))
         sigma = rng.uniform(1.5, 4.0)
-        img += nrng.normal(0, sigma, img.shape).astype(np.float32)
+        img += nrng.standard_normal(img.shape, dtype=np.float32) * np.float32(sigma)
         return np.clip(img, 0, 255).astype(np.uint8)
 
 
