@@ -123,12 +123,13 @@ class Result:
     def to_dict(self) -> dict:
         """The output contract: flat keys, degrees rounded to 0.1, findings nested."""
         d = {k: None for k in CONTRACT_KEYS}
+        d.update(flip_delta_thigh_deg=None, flip_delta_knee_deg=None)
         d.update(file=self.file, ok=self.ok, flags=[])
         if self.error is not None:
             d.update(error=str(self.error), error_code=self.error.code)
         if self.measurement is not None:
             md = self.measurement.to_dict()
-            d.update({k: v for k, v in md.items() if k in d})
+            d.update(md)  # contract keys, then diagnostics (flip deltas)
         d["findings"] = {m: f.to_dict() for m, f in self.findings.items()}
         d["notes"] = list(self.notes)
         return d

@@ -46,13 +46,6 @@ SIDE_VIEW_MAX_HIP_SEPARATION = 0.35
 # Thigh shorter than this fraction of the trunk in the image: strongly foreshortened.
 SIDE_VIEW_MIN_THIGH_TO_TRUNK = 0.45
 
-# Camera yaw from perpendicular: shoulder plus hip joint-centre width, as a fraction of the
-# trunk length (shoulder centre to hip centre), for the view check. Adult anthropometry gives
-# about (0.36 m + 0.18 m) / 0.50 m; refined on the synthetic tuning set (seed 1).
-SHOULDER_PLUS_HIP_WIDTH_TO_TRUNK = 1.0
-# DOMAIN.md: the error grows with the square of the yaw; beyond about 15 deg flag the view.
-VIEW_YAW_FLAG_DEG = 15.0
-
 # --- Media limits ---------------------------------------------------------------------------
 MAX_IMAGE_PIXELS = 100_000_000    # refuse larger images (decompression bombs)
 MODEL_MAX_SIDE_PX = 1280          # images are downscaled to this before the model

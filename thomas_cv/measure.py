@@ -68,8 +68,6 @@ FLAG_MESSAGES = {
     "horizon_from_image": "No table edge was found, so the horizontal reference is the image's "
     "x axis: keep the camera level, or give the table edge (--horizon X1,Y1,X2,Y2) or the camera roll.",
     "low_confidence": "Confidence is low ({value:.2f}): findings are not assessed.",
-    "camera_not_perpendicular": "The camera seems about {value:.0f} deg off perpendicular to the "
-    "leg: angles in the photo are foreshortened. Photograph square to the side of the hanging leg.",
     "side_overridden": "The tested side was set by hand to {value}, but the {other} leg "
     "hangs lower: check the side.",
 }
@@ -103,7 +101,6 @@ class Measurement:
     visibility: dict = field(default_factory=dict)
     flags: tuple = ()
     points: dict = field(default_factory=dict)
-    view_yaw_deg: float = 0.0
     flip_delta_thigh_deg: Optional[float] = None
     flip_delta_knee_deg: Optional[float] = None
 
@@ -128,7 +125,6 @@ class Measurement:
             "knee_flexion_uncertainty_deg": r(self.knee_flexion_uncertainty_deg),
             "confidence": round(float(self.confidence), 2),
             "flags": self.flag_codes,
-            "view_yaw_deg": r(self.view_yaw_deg),
             "flip_delta_thigh_deg": None if self.flip_delta_thigh_deg is None else r(self.flip_delta_thigh_deg),
             "flip_delta_knee_deg": None if self.flip_delta_knee_deg is None else r(self.flip_delta_knee_deg),
         }
@@ -137,22 +133,6 @@ class Measurement:
 def _hip_flexion(trunk_dir: np.ndarray, hip: np.ndarray, knee: np.ndarray) -> float:
     """Hip flexion relative to the continued trunk line, canonical frame (deg, + = flexion)."""
     return -signed_angle(trunk_dir, knee - hip)
-
-
-def view_yaw_deg(can: np.ndarray, trunk: np.ndarray) -> float:
-    """Estimated camera yaw off perpendicular (deg, unsigned), from how far apart the left and
-    right shoulders and hips appear along the trunk: seen square from the side they overlap;
-    turned by yaw they separate by about (shoulder + hip width) x sin(yaw).
-
-    ``can``: canonical landmarks; ``trunk``: shoulder centre -> hip centre vector.
-    """
-    P = PoseLandmark
-    d = trunk / np.linalg.norm(trunk)
-    sep = abs(float(np.dot(can[P.LEFT_SHOULDER] - can[P.RIGHT_SHOULDER], d))) + abs(
-        float(np.dot(can[P.LEFT_HIP] - can[P.RIGHT_HIP], d))
-    )
-    ratio = sep / float(np.linalg.norm(trunk)) / C.SHOULDER_PLUS_HIP_WIDTH_TO_TRUNK
-    return float(np.degrees(np.arcsin(np.clip(ratio, 0.0, 1.0))))
 
 
 @dataclass(frozen=True)
@@ -287,14 +267,10 @@ def measure(
         flags.append(make_flag("image_too_small", value=trunk_len))
     hip_sep = float(np.linalg.norm(can[P.LEFT_HIP] - can[P.RIGHT_HIP])) / trunk_len
     thigh_ratio = float(np.linalg.norm(t_knee - t_hip)) / trunk_len
-    yaw = view_yaw_deg(can, trunk)
     side_view_penalty = 1.0
     if hip_sep > C.SIDE_VIEW_MAX_HIP_SEPARATION or thigh_ratio < C.SIDE_VIEW_MIN_THIGH_TO_TRUNK:
         flags.append(make_flag("not_side_view", value=hip_sep))
         side_view_penalty = 0.6
-    elif yaw > C.VIEW_YAW_FLAG_DEG:
-        flags.append(make_flag("camera_not_perpendicular", value=yaw))
-        side_view_penalty = 0.85
     if horizon_source == "image_fallback":
         flags.append(make_flag("horizon_from_image"))
 
@@ -329,7 +305,6 @@ def measure(
         visibility=vis,
         flags=tuple(flags),
         points=points,
-        view_yaw_deg=yaw,
     )
 
 
