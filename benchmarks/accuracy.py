@@ -2,7 +2,7 @@
 
     python benchmarks/accuracy.py                       # render 240 images (seed 0, all conditions) into bench_out/, measure, report
     python benchmarks/accuracy.py --images DIR          # measure an existing render set (images + JSON sidecars)
-    python benchmarks/accuracy.py --horizon image auto  # compare horizontal references
+    python benchmarks/accuracy.py --horizon image auto  # compare settings (default: image+noflip auto+noflip auto)
 
 Needs the renderer's extra for rendering (``pip install -e .[synth]``, Debian libosmesa6).
 Prints: detection rate; tested-side accuracy; MAE, bias and worst error of thigh angle and
@@ -58,7 +58,7 @@ def _measure(args):
 
     out = {}
     for h in horizons:
-        name, flip = (h[:-5], True) if h.endswith("+flip") else (h, False)
+        name, flip = (h[: -len("+noflip")], False) if h.endswith("+noflip") else (h, True)
         t = time.perf_counter()
         out[h] = analyze_path(img, _EST, horizon=Horizon.parse(name), with_overlay=False, flip=flip).to_dict()
         out[h]["seconds"] = time.perf_counter() - t
@@ -154,8 +154,8 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=240)
     ap.add_argument("--seed", type=int, default=0, help="render seed (0 = the reporting set; tune on another seed)")
     ap.add_argument("--conditions", default="all", help="render conditions (tools.synth render --conditions)")
-    ap.add_argument("--horizon", nargs="+", default=["image", "auto"],
-                    help="settings to compare: image, auto, an angle; add +flip for the test-time flip (e.g. auto+flip)")
+    ap.add_argument("--horizon", nargs="+", default=["image+noflip", "auto+noflip", "auto"],
+                    help="settings to compare: image, auto, an angle; add +noflip to skip the test-time flip (e.g. auto+noflip)")
     ap.add_argument("--model", help="a MediaPipe .task model to benchmark as well")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--dump", type=Path, help="write per-image records (truth + result) as JSON lines")
