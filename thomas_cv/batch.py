@@ -261,7 +261,7 @@ def _process_one(rel: str) -> dict:
     src = Path(opts["root"], rel)
     res: Result = analyze_path(
         src, _ESTIMATOR, name=rel, side=opts.get("side"), horizon=opts.get("horizon", Horizon()),
-        pain=opts.get("pain"), with_overlay=opts.get("overlays", True),
+        pain=opts.get("pain"), with_overlay=opts.get("overlays", True), flip=opts.get("flip", True),
     )
     row = res.to_row()
     row["file"] = display_name(rel)
@@ -294,6 +294,7 @@ def run_batch(
     executor: str = "local",
     scheduler: Optional[str] = None,
     estimator_factory: Optional[Callable[[], object]] = None,
+    flip: bool = True,
 ) -> BatchSummary:
     """Measure every image below ``source`` (a folder or a .zip) into ``out``.
 
@@ -329,7 +330,7 @@ def run_batch(
         refused = [(n, e) for n, e in skipped if display_name(n) not in done]
         opts = dict(
             root=str(root), out=str(out), side=side, horizon=horizon, pain=pain, model=model,
-            overlays=overlays, blur_faces=blur_faces, estimator_factory=estimator_factory,
+            overlays=overlays, blur_faces=blur_faces, estimator_factory=estimator_factory, flip=flip,
         )
         journal = _Journal(results_path, columns())
         try:

@@ -181,6 +181,7 @@ def cmd_batch(args) -> int:
         Path(args.source), Path(args.out), workers=args.workers, resume=args.resume, side=args.side,
         horizon=_horizon(args.horizon), pain=args.pain, model=args.model, overlays=not args.no_overlays,
         blur_faces=not args.no_blur_faces, progress=bar, executor=args.executor, scheduler=args.scheduler,
+        flip=args.flip,
     )
     print(
         f"{s.total} photos: {s.measured} measured, {s.failed} failed"
