@@ -327,3 +327,24 @@ def fuse(measurements: list[Measurement]) -> Measurement:
         confidence=float(np.median([m.confidence for m in measurements])),
         **med,
     )
+
+
+def with_calibrated_uncertainty(m: Measurement) -> Measurement:
+    """Attach per-image uncertainties (deg) to a measurement.
+
+    A base value, plus a share of how much the mirror-image reading disagreed (a direct sign
+    of how sure the landmarks are), widened when the horizontal reference is only the image
+    axis or joints are hard to see. The constants are fitted on the synthetic tuning renders
+    (seed 1) so that the true error lies inside the value at least 90% of the time, and
+    checked on the separate reporting set (seed 0) by ``benchmarks/accuracy.py``.
+    """
+    if m.flip_delta_thigh_deg is None:  # a single reading (no flip, or video frames)
+        ut, uk = C.THIGH_UNC_NOFLIP_DEG, C.KNEE_UNC_NOFLIP_DEG
+    else:
+        ut = C.THIGH_UNC_BASE_DEG + C.THIGH_UNC_PER_FLIP_DELTA * m.flip_delta_thigh_deg
+        uk = C.KNEE_UNC_BASE_DEG + C.KNEE_UNC_PER_FLIP_DELTA * m.flip_delta_knee_deg
+    if m.horizon_source == "image_fallback":
+        ut = float(np.hypot(ut, C.UNKNOWN_ROLL_DEG))
+    if "landmark_not_visible" in m.flag_codes or "not_side_view" in m.flag_codes:
+        ut, uk = ut * C.POOR_VIEW_UNC_FACTOR, uk * C.POOR_VIEW_UNC_FACTOR
+    return dataclasses.replace(m, thigh_angle_uncertainty_deg=ut, knee_flexion_uncertainty_deg=uk)

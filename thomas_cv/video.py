@@ -18,7 +18,7 @@ from .analyze import Horizon, Result, measure_with_horizon
 from .errors import NotTestPositionError, ThomasCVError, UnreadableVideoError
 from .interpret import interpret
 from .landmarks import PoseEstimator
-from .measure import fuse, measure
+from .measure import fuse, measure, with_calibrated_uncertainty
 from .media import iter_video_frames, open_video
 from .overlay import draw_overlay
 from .series import Stretch, longest_stable_stretch, smooth
@@ -117,6 +117,7 @@ def analyze_video(
     # the overlay shows the frame closest to the fused values
     mid = min(sel, key=lambda i: abs(rows[i]["thigh_angle_deg"] - m.thigh_angle_deg) + abs(rows[i]["knee_flexion_deg"] - m.knee_flexion_deg))
     m = dataclasses.replace(m, points=measurements[mid].points, flags=measurements[mid].flags)
+    m = with_calibrated_uncertainty(m)
     findings, notes = interpret(m, pain=pain)
     overlay = draw_overlay(_frame_at(path, mid), m, findings)
     result = Result(file=name, measurement=m, findings=findings, notes=tuple(notes), overlay=overlay)
