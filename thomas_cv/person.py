@@ -86,6 +86,23 @@ def refine_on_crop(rgb: np.ndarray, estimator: PoseEstimator, lm: Landmarks) -> 
     return _offset(lm2, x0, y0, s, (w, h))
 
 
+#: a body box lying this much inside an upright person's box is that same person
+SAME_PERSON_INSIDE = 0.8
+
+
+def _inside_fraction(box, outer) -> float:
+    """Share of ``box``'s area inside ``outer`` (boxes as x0, y0, x1, y1).
+
+    >>> _inside_fraction((10, 10, 20, 20), (0, 0, 15, 100))
+    0.5
+    """
+    x0, y0, x1, y1 = box
+    w = max(0, min(x1, outer[2]) - max(x0, outer[0]))
+    h = max(0, min(y1, outer[3]) - max(y0, outer[1]))
+    area = max(1, (x1 - x0) * (y1 - y0))
+    return w * h / area
+
+
 def find_lying_person(rgb: np.ndarray, estimator: PoseEstimator, refine: bool = True) -> Optional[Landmarks]:
     """The person lying down in ``rgb`` (see module doc), or None if nobody is found.
 
@@ -94,12 +111,16 @@ def find_lying_person(rgb: np.ndarray, estimator: PoseEstimator, refine: bool = 
     """
     img = rgb
     first: Optional[Landmarks] = None
+    upright: list = []
     for _ in range(MAX_PEOPLE_TRIED):
         lm = estimator.estimate(img)
         if lm is None:
             break
         first = first or lm
-        if trunk_tilt_deg(lm) <= LYING_MAX_TILT_DEG:
+        # with its head masked, an upright person can be found again as a "lying" one: a
+        # body lying within an upright person's box is that same person, not the subject
+        same = any(_inside_fraction(body_box(lm), box) >= SAME_PERSON_INSIDE for box in upright)
+        if trunk_tilt_deg(lm) <= LYING_MAX_TILT_DEG and not same:
             if refine:
                 x0, y0, x1, y1 = body_box(lm)
                 if max(x1 - x0, y1 - y0) < REFINE_BELOW_FRACTION * max(rgb.shape[:2]):
@@ -107,6 +128,8 @@ def find_lying_person(rgb: np.ndarray, estimator: PoseEstimator, refine: bool = 
             return lm
         # an upright person (a helper?): hide their head and shoulders - what the
         # face-based person detector locks on to - and look again
+        if not same:
+            upright.append(body_box(lm))
         x0, y0, x1, y1 = head_box(lm)
         img = img.copy()
         img[y0:y1, x0:x1] = np.median(img.reshape(-1, 3), axis=0).astype(np.uint8)
