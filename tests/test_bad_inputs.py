@@ -400,9 +400,7 @@ def test_cli_people(tmp_path):
     a, b = res["lying.jpg"], res["lying_exif6.jpg"]  # stored on its side: same numbers once upright
     assert b["thigh_angle_deg"] == pytest.approx(a["thigh_angle_deg"], abs=1.5)
     assert b["knee_flexion_deg"] == pytest.approx(a["knee_flexion_deg"], abs=1.5)
-    if wrongly_measured:
-        pytest.xfail(f"measured a person not in the test position: {wrongly_measured} (person.find_lying_person "
-                     "re-detects the masked upright person as lying; reported in issue 5's note)")
+    assert not wrongly_measured, f"measured a person who is not in the test position: {wrongly_measured}"
 
 
 @pytest.mark.model
