@@ -444,3 +444,25 @@ def test_unexpected_failures_are_one_line_not_tracebacks(tmp_path):
                        timeout=TIMEOUT)
     assert p.returncode == 3 and "Traceback" not in p.stderr
     assert p.stderr.strip().startswith("thomas-cv: error [internal_error]") and "\n" not in p.stderr.strip()
+
+
+CLIP = Path(__file__).resolve().parents[1] / "sample_images" / "clip" / "thomas_settle.mp4"
+
+
+@pytest.mark.model
+@pytest.mark.slow
+@pytest.mark.skipif(not CLIP.is_file(), reason="no sample clip")
+def test_cli_video_whose_frame_rate_reads_zero_still_measures(tmp_path):
+    """The sample clip with every frame's duration set to 0 (its frame rate reads ~0): the
+    tool assumes 30 fps, says so, and still measures the held position."""
+    from make_bad_inputs import patch_box
+
+    clip = tmp_path / "settle fps0.mp4"
+    clip.write_bytes(patch_box(CLIP.read_bytes(), b"stts", 16, 0))
+    truth = json.loads(CLIP.with_suffix(".json").read_text())["final"]["truth_image"]
+    proc = run_cli(["video", str(clip), "--out", str(tmp_path / "out"), "--format", "json"], cwd=tmp_path)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    d = json.loads(proc.stdout)
+    assert d["ok"] and d["fps_assumed"] is True and d["fps"] == 30.0
+    assert d["thigh_angle_deg"] == pytest.approx(truth["thigh_angle_deg"], abs=8)
+    assert d["knee_flexion_deg"] == pytest.approx(truth["knee_flexion_deg"], abs=10)
