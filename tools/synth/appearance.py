@@ -6,8 +6,8 @@ import numpy as np
 from .body import Body
 
 SKIN_TONES = {
-    "light": (0.93, 0.76, 0.65),
-    "fair": (0.87, 0.67, 0.54),
+    "light": (0.95, 0.75, 0.63),
+    "fair": (0.89, 0.66, 0.52),
     "medium": (0.76, 0.56, 0.42),
     "olive": (0.66, 0.49, 0.34),
     "brown": (0.50, 0.34, 0.23),

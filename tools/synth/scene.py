@@ -90,7 +90,8 @@ def _prim(V, F, colours, material, normals=None, flat=False):
     import pyrender
     V = np.asarray(V, np.float32)
     F = np.asarray(F, np.int64)
-    col = np.asarray(colours, np.float32) ** GAMMA  # sRGB-ish -> linear
+    # pyrender multiplies the *linear* shaded colour by COLOR_0, then gamma-encodes: linearise
+    col = np.asarray(colours, np.float32) ** GAMMA
     if col.ndim == 1:
         col = np.tile(col, (len(V), 1))
     if col.shape[1] == 3:
@@ -127,7 +128,7 @@ def _quad(corners, img, reps=(1.0, 1.0), towards=None):
             faces = faces[:, ::-1]
     uv = np.array([[0, 0], [reps[0], 0], [reps[0], reps[1]], [0, reps[1]]])
     m = trimesh.Trimesh(c, faces, process=False)
-    m.visual = trimesh.visual.TextureVisuals(uv=uv, image=Image.fromarray(_lin(img)))
+    m.visual = trimesh.visual.TextureVisuals(uv=uv, image=Image.fromarray(img))
     return m
 
 
@@ -216,7 +217,7 @@ class Renderer:
         col = ap.vertex_colours(body, self.masks, rng, skin_name, hair, shirt, shorts,
                                 long_sleeves, long_pants, socks)
         scene = pyrender.Scene(bg_color=[0, 0, 0, 255], ambient_light=[0.0, 0.0, 0.0])
-        mat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1, 1, 1, 1], metallicFactor=0.0,
+        mat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0,
                                                  roughnessFactor=0.75)
         scene.add(self.person_mesh(V, col, mat))
 
@@ -230,7 +231,7 @@ class Renderer:
         frame_col = np.array([0.75, 0.75, 0.77]) if rng.random() < 0.5 else np.array([0.45, 0.30, 0.18])
         x0, x1 = x_end, x_end + length
         hw = width / 2
-        tmat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1, 1, 1, 1], metallicFactor=0.0,
+        tmat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0,
                                                   roughnessFactor=0.45)
         tops = [_rounded_pad([x0, table_top - pad, -hw], [x1, table_top, hw], tcol)]
         fr = [_box([x0 + 0.03, table_top - pad - 0.08, -hw + 0.03], [x1 - 0.03, table_top - pad, hw - 0.03],
@@ -240,7 +241,7 @@ class Renderer:
                 fr.append(_box([lx, 0.0, lz], [lx + 0.05, table_top - pad, lz + 0.05], frame_col))
         for m in tops:
             scene.add(_tri_mesh_prim(m, tmat, flat=False))
-        fmat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1, 1, 1, 1], metallicFactor=0.3,
+        fmat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.3,
                                                   roughnessFactor=0.5)
         for m in fr:
             scene.add(_tri_mesh_prim(m, fmat))
@@ -257,7 +258,7 @@ class Renderer:
         elif spec.small_subject:
             fill = float(rng.uniform(0.35, 0.5))
         else:
-            fill = float(rng.uniform(0.64, 0.80) if spec.orientation == "landscape" else rng.uniform(0.78, 0.88))
+            fill = float(rng.uniform(0.60, 0.76) if spec.orientation == "landscape" else rng.uniform(0.78, 0.88))
         dist = ext / (2 * np.tan(np.radians(hfov / 2)) * fill)
         target = np.array([(xs.max() + xs.min()) / 2, table_top + 0.1, 0.0])
         elev = float(rng.uniform(2.0, 12.0))  # camera a bit above the hip, looking slightly down
@@ -274,11 +275,13 @@ class Renderer:
             pp, zc = project(sub, cam_T, w, h, vfov)
             lo, hi = pp.min(0), pp.max(0)
             bw, bh = hi - lo
-            scale = max(bw / (fill * w), bh / (0.86 * h))
+            scale = max(bw / (fill * w), bh / (0.80 * h))
             cen = (lo + hi) / 2 - np.array([w / 2, h / 2]) - off_c
             depth = dist
             target = target + cam_T[:3, 0] * cen[0] * depth / fpx - cam_T[:3, 1] * cen[1] * depth / fpx
             dist *= scale
+            if os.environ.get("SYNTH_DEBUG"):
+                print("fit", round(dist, 3), round(scale, 3), lo.round(1), hi.round(1), round(float(zc.min()), 3))
         cam_pos = target + dist * dirv
         cam_T = look_at(cam_pos, target, spec.roll_deg)
         distance = float(np.linalg.norm(cam_pos - target))
@@ -301,7 +304,7 @@ class Renderer:
                       towards=[0, 5, 0])
         room_mat = dict(metallicFactor=0.0, roughnessFactor=0.85)
         scene.add(pyrender.Mesh.from_trimesh(floor, material=pyrender.MetallicRoughnessMaterial(
-            baseColorTexture=pyrender.Texture(source=_lin(fimg), source_channels="RGB"), **room_mat)))
+            baseColorTexture=pyrender.Texture(source=fimg, source_channels="RGB"), **room_mat)))
         wcol = np.array(WALLS[wall_name]) * rng.uniform(0.9, 1.05)
         wimg = ap.painted_wall(rng, wcol)
         back_z = -cam_side * float(rng.uniform(1.0, 2.2))
@@ -312,7 +315,7 @@ class Renderer:
         sw = [[side_x, 0, -R], [side_x, 0, R], [side_x, wall_h, R], [side_x, wall_h, -R]]
         for q in (bw, sw):
             scene.add(pyrender.Mesh.from_trimesh(_quad(q, wimg, (4, 1), towards=cam_pos), material=pyrender.MetallicRoughnessMaterial(
-                baseColorTexture=pyrender.Texture(source=_lin(wimg), source_channels="RGB"), **room_mat)))
+                baseColorTexture=pyrender.Texture(source=wimg, source_channels="RGB"), **room_mat)))
         # skirting board and a couple of wall objects (picture, cabinet) for clutter
         sk_col = np.array([0.92, 0.92, 0.9]) if rng.random() < 0.6 else np.array([0.35, 0.25, 0.18])
         bz = back_z + np.sign(-back_z) * 0.01
@@ -321,15 +324,15 @@ class Renderer:
             cx = float(rng.uniform(x0 - 1.0, x1 + 1.0))
             cy = float(rng.uniform(1.3, 1.9))
             pw, ph = float(rng.uniform(0.3, 0.8)), float(rng.uniform(0.25, 0.6))
-            pc = rng.uniform(0.1, 0.9, 3)
+            pc = 0.5 * rng.uniform(0.1, 0.9, 3) + 0.5 * rng.uniform(0.2, 0.8)  # muted picture/poster
             extras.append(_box([cx - pw / 2, cy - ph / 2, min(bz, bz - np.sign(back_z) * 0.02)],
                                [cx + pw / 2, cy + ph / 2, max(bz, bz - np.sign(back_z) * 0.02)], pc))
         if rng.random() < 0.6:
             cx = float(rng.uniform(x1 + 0.3, x1 + 1.2)) if rng.random() < 0.5 else float(rng.uniform(x0 - 1.3, x0 - 0.6))
             cz0 = back_z + np.sign(-back_z) * 0.45
             extras.append(_box([cx - 0.3, 0, min(back_z, cz0)], [cx + 0.3, float(rng.uniform(0.7, 1.0)), max(back_z, cz0)],
-                               rng.uniform(0.3, 0.9, 3)))
-        emat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1, 1, 1, 1], **room_mat)
+                               0.5 * rng.uniform(0.3, 0.9, 3) + 0.5 * rng.uniform(0.3, 0.9)))
+        emat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0], **room_mat)
         for m in extras:
             scene.add(_tri_mesh_prim(m, emat))
 
@@ -342,9 +345,17 @@ class Renderer:
 
         # ---------------- render
         r = self._renderer(w, h)
-        flags = pyrender.RenderFlags.SHADOWS_DIRECTIONAL
+        flags = pyrender.RenderFlags.SHADOWS_DIRECTIONAL if os.environ.get("SYNTH_SHADOWS", "1") == "1" else pyrender.RenderFlags.NONE
         color, depth = r.render(scene, flags=flags)
         nrng = np.random.default_rng(spec.extra["noise_seed"]) if "noise_seed" in spec.extra else rng
+        # centre-weighted auto exposure: meter on the person's projected bounding box
+        bp, _ = project(V[self.used[::5]], cam_T, w, h, vfov)
+        x0b, y0b = np.clip(bp.min(0).astype(int), 0, [w - 1, h - 1])
+        x1b, y1b = np.clip(bp.max(0).astype(int), 1, [w, h])
+        lin = (color.astype(np.float32) / 255.0) ** GAMMA
+        lum = lin[y0b:y1b, x0b:x1b].mean(axis=2)
+        gain = float(np.clip(rng.uniform(0.16, 0.24) / max(float(np.median(lum)), 1e-4), 0.7, 3.0))
+        color = np.clip(255.0 * np.clip(lin * gain, 0, 1) ** (1 / GAMMA), 0, 255).astype(np.uint8)
         img = self._postprocess(color, rng, nrng)
 
         # ---------------- ground truth
@@ -415,41 +426,34 @@ class Renderer:
         def dir_pose(frm):
             return look_at(np.asarray(frm, float), target)
 
-        warm, cool, neutral = [1.0, 0.88, 0.72], [0.80, 0.88, 1.0], [1.0, 0.98, 0.95]
+        warm, cool, neutral = [1.0, 0.86, 0.70], [0.86, 0.92, 1.0], [1.0, 0.98, 0.95]
         c = cam_side
         jitter = lambda: rng.uniform(-0.8, 0.8)
-        if lighting == "warm_key":
-            scene.ambient_light = np.array(warm) * 0.35
-            scene.add(pyrender.DirectionalLight(color=warm, intensity=3.2),
-                      pose=dir_pose(target + [1.5 + jitter(), 2.5, c * 2.0]))
-            scene.add(pyrender.DirectionalLight(color=cool, intensity=1.0),
-                      pose=dir_pose(target + [-2.0, 1.0, c * 1.5]))
-        elif lighting == "cool_daylight":
-            scene.ambient_light = np.array(cool) * 0.45
-            scene.add(pyrender.DirectionalLight(color=cool, intensity=3.0),
-                      pose=dir_pose(target + [jitter(), 3.0, c * 1.5]))
-            scene.add(pyrender.DirectionalLight(color=neutral, intensity=0.8),
-                      pose=dir_pose(target + [2.0, 1.0, -c * 1.0]))
-        elif lighting == "overhead":
-            scene.ambient_light = np.array(neutral) * 0.35
+        k = float(rng.uniform(0.85, 1.2))
+        D = pyrender.DirectionalLight
+        if lighting == "warm_key":   # warm key from the camera side, cool fill from above/behind
+            scene.ambient_light = np.array(warm) * 0.30
+            scene.add(D(color=warm, intensity=6.0 * k), pose=dir_pose(target + [1.2 + jitter(), 2.0, c * 2.5]))
+            scene.add(D(color=cool, intensity=2.0), pose=dir_pose(target + [-2.0, 2.5, -c * 0.5]))
+        elif lighting == "cool_daylight":  # bluish daylight, fairly frontal, neutral fill
+            scene.ambient_light = np.array(cool) * 0.40
+            scene.add(D(color=cool, intensity=5.0 * k), pose=dir_pose(target + [jitter(), 2.2, c * 2.5]))
+            scene.add(D(color=neutral, intensity=1.6), pose=dir_pose(target + [2.0, 2.0, -c * 1.0]))
+        elif lighting == "overhead":  # ceiling lamps + weak frontal light
+            scene.ambient_light = np.array(neutral) * 0.30
             for dx in (-0.8, 0.8):
-                scene.add(pyrender.PointLight(color=neutral, intensity=9.0),
-                          pose=_translate(target + [dx, 1.8, c * 0.3]))
-            scene.add(pyrender.DirectionalLight(color=neutral, intensity=1.4),
-                      pose=dir_pose(target + [0.5, 2.0, c * 2.0]))
-        elif lighting == "soft_flat":
-            scene.ambient_light = np.array(neutral) * 0.6
-            scene.add(pyrender.DirectionalLight(color=neutral, intensity=1.8),
-                      pose=dir_pose(target + [jitter(), 2.0, c * 2.0]))
-            scene.add(pyrender.DirectionalLight(color=neutral, intensity=0.8),
-                      pose=dir_pose(target + [-1.0, 2.0, -c * 1.0]))
-        else:  # window_side: strong light from one end of the table
+                scene.add(pyrender.PointLight(color=neutral, intensity=14.0 * k),
+                          pose=_translate(target + [dx, 1.6, c * 0.6]))
+            scene.add(D(color=neutral, intensity=2.5), pose=dir_pose(target + [0.5, 1.5, c * 2.5]))
+        elif lighting == "soft_flat":  # diffuse, low contrast
+            scene.ambient_light = np.array(neutral) * 0.65
+            scene.add(D(color=neutral, intensity=3.5 * k), pose=dir_pose(target + [jitter(), 1.5, c * 2.5]))
+            scene.add(D(color=neutral, intensity=1.5), pose=dir_pose(target + [-1.0, 2.5, -c * 1.0]))
+        else:  # window_side: strong light from one end of the table + warm frontal fill
             e = float(rng.choice([-1, 1]))
-            scene.ambient_light = np.array(cool) * 0.35
-            scene.add(pyrender.DirectionalLight(color=[1.0, 0.97, 0.92], intensity=3.5),
-                      pose=dir_pose(target + [e * 3.0, 1.5, c * 1.2]))
-            scene.add(pyrender.DirectionalLight(color=warm, intensity=0.9),
-                      pose=dir_pose(target + [-e * 1.0, 2.0, c * 2.0]))
+            scene.ambient_light = np.array(cool) * 0.30
+            scene.add(D(color=[1.0, 0.97, 0.92], intensity=6.0 * k), pose=dir_pose(target + [e * 3.0, 1.5, c * 1.5]))
+            scene.add(D(color=warm, intensity=2.0), pose=dir_pose(target + [-e * 0.5, 1.5, c * 2.5]))
 
     def _add_helper(self, scene, rng, cam_side, x0, x1, hw, mat):
         """A second, standing person beside the table on the far side (rest pose, arms lowered)."""
@@ -475,10 +479,12 @@ class Renderer:
 
     def _postprocess(self, color, rng, nrng):
         import cv2
-        img = 255.0 * (color.astype(np.float32) / 255.0) ** (1.0 / GAMMA)  # linear -> sRGB-ish
+        img = color.astype(np.float32)  # pyrender's shader already outputs gamma-encoded colour
         h, w = img.shape[:2]
         # white balance / exposure jitter, vignette, blur, sensor noise
         img *= rng.uniform(0.92, 1.08) * rng.uniform(0.96, 1.04, 3)
+        grey = img.mean(axis=2, keepdims=True)
+        img = grey + (img - grey) * np.float32(rng.uniform(1.05, 1.25))  # camera-like saturation
         yy = ((np.arange(h, dtype=np.float32) - h / 2) / (h / 2)) ** 2
         xx = ((np.arange(w, dtype=np.float32) - w / 2) / (w / 2)) ** 2
         r2 = yy[:, None] + xx[None, :]
