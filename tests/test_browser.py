@@ -120,11 +120,15 @@ def write_y4m(mp4: Path, out: Path) -> None:
     cap.release()
 
 
+APP_LOG: list[Path] = []
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     """`streamlit run app.py` on a free localhost port, as a user would start it."""
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "streamlit.log"
+    APP_LOG[:] = [log]
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     with open(log, "wb") as fh:
@@ -184,6 +188,17 @@ def page(browser, app_url):
     ctx.close()
 
 
+def wait_text(pg, what, timeout_s: float) -> None:
+    """Wait for a text (str or regex) to be visible; on timeout say what the page and the
+    app's log showed instead."""
+    try:
+        pg.get_by_text(what).first.wait_for(timeout=timeout_s * 1000)
+    except sync_api.TimeoutError:
+        body = pg.inner_text("body")[-3000:]
+        log = APP_LOG[0].read_text(errors="replace")[-3000:] if APP_LOG else ""
+        pytest.fail(f"{what!r} did not appear within {timeout_s:.0f} s.\n--- page ---\n{body}\n--- app log ---\n{log}")
+
+
 def open_tab(pg, name: str) -> None:
     pg.get_by_role("tab", name=name).click()
     pg.wait_for_timeout(300)
@@ -233,7 +248,8 @@ def test_photo_upload_shows_findings(page):
     t = truth(json.loads(photo.with_suffix(".json").read_text()))
     open_tab(page, "Photo")
     uploader(page, "Drop a side photo").set_input_files(str(photo))
-    page.get_by_role("heading", name="Findings").wait_for(timeout=120_000)
+    wait_text(page, f"{photo.name}: the evidence", 120)
+    page.get_by_role("heading", name="Findings").wait_for()
     wait_idle(page)
     body = page.inner_text("body")
     assert "Iliopsoas (one-joint hip flexors)" in body and "Rectus femoris" in body
@@ -265,7 +281,7 @@ def test_video_upload_plots_angles_and_result(page):
         pytest.skip(f"no rendered clip in {samples_dir()}")
     open_tab(page, "Video")
     uploader(page, "Drop a side-view clip").set_input_files(str(clip))
-    page.get_by_text("Angles over time").wait_for(timeout=240_000)
+    wait_text(page, "Angles over time", 240)
     page.get_by_role("heading", name="Findings").wait_for(timeout=60_000)
     wait_idle(page)
     body = page.inner_text("body")
@@ -319,7 +335,7 @@ def test_batch_upload_measures_and_lists_bad_files(page, tmp_path):
     bad.write_bytes(b"this is text, not a JPEG")
     open_tab(page, "Batch")
     uploader(page, "Drop many photos").set_input_files([str(p) for p in photos] + [str(bad)])
-    page.get_by_text(re.compile(r"\d+ of \d+ file\(s\) measured")).wait_for(timeout=240_000)
+    wait_text(page, re.compile(r"\d+ of \d+ file\(s\) measured"), 240)
     wait_idle(page)
     body = page.inner_text("body")
     assert f"{len(photos)} of {len(photos) + 1} file(s) measured" in body
@@ -337,3 +353,21 @@ def test_batch_upload_measures_and_lists_bad_files(page, tmp_path):
 
     with zipfile.ZipFile(dl.value.path()) as zf:
         assert len(zf.namelist()) == len(photos)
+
+
+def test_snapshot_fallback_measures_one_frame(page, fake_camera):
+    """`st.camera_input`, for browsers where WebRTC fails: one frame of the fake camera."""
+    if fake_camera is None:
+        pytest.skip(f"no rendered clip in {samples_dir()} for the fake camera")
+    open_tab(page, "Live camera")
+    page.get_by_text("Take a single snapshot instead").click()
+    button = page.locator('[data-testid="stCameraInputButton"]')
+    button.wait_for()
+    page.wait_for_timeout(3000)  # let the webcam preview start
+    button.click()
+    wait_text(page, "snapshot: the evidence", 120)
+    page.get_by_role("heading", name="Findings").wait_for()
+    wait_idle(page)
+    body = page.inner_text("body")
+    i = body.find("Thigh angle")
+    assert re.search(r"Thigh angle\s*\n?\s*[+-]?\d+\.\d°", body), body[i - 200:i + 300]

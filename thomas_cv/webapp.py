@@ -146,6 +146,20 @@ def privacy_image(result: Result, blur: bool) -> Optional[np.ndarray]:
     return img
 
 
+def upright_size(data: bytes) -> Optional[tuple[int, int]]:
+    """(width, height) of a photo as shown upright (EXIF rotation applied), without decoding it."""
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+            if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # rotated by 90 degrees
+                w, h = h, w
+            return w, h
+    except Exception:  # unreadable: the measurement says why
+        return None
+
+
 def error_text(err) -> str:
     """The core's one-line message, without the generic name it gives in-memory uploads."""
     text = str(err)
@@ -480,6 +494,11 @@ def main() -> None:
             st.info("Upload a photo taken from the side, perpendicular to the hanging leg, with the whole body "
                     "on the table in view." + ("" if samples else " (No bundled samples found.)"))
         else:
+            if horizon.kind == "points":
+                size = upright_size(data)
+                if size:
+                    st.caption(f"{name} is {size[0]} × {size[1]} px: give the two table-edge points in these "
+                               "pixels (x from the left, y from the top).")
             res = measure_photo(data, name, **opts)
             st.session_state["photo_result"] = res.to_dict()
             show_result(st, res, name, key="photo", blur=blur)
