@@ -248,7 +248,8 @@ def test_photo_upload_shows_findings(page):
     t = truth(json.loads(photo.with_suffix(".json").read_text()))
     open_tab(page, "Photo")
     uploader(page, "Drop a side photo").set_input_files(str(photo))
-    wait_text(page, f"{photo.name}: the evidence", 120)
+    wait_text(page, re.compile(re.escape(f"{photo.name}: the evidence") + r"|\(code "), 120)
+    assert f"{photo.name}: the evidence" in page.inner_text("body"), page.inner_text("body")[-2000:]
     page.get_by_role("heading", name="Findings").wait_for()
     wait_idle(page)
     body = page.inner_text("body")
@@ -281,7 +282,8 @@ def test_video_upload_plots_angles_and_result(page):
         pytest.skip(f"no rendered clip in {samples_dir()}")
     open_tab(page, "Video")
     uploader(page, "Drop a side-view clip").set_input_files(str(clip))
-    wait_text(page, "Angles over time", 240)
+    wait_text(page, re.compile(r"Angles over time|\(code "), 240)  # the chart, or an error: fail fast
+    assert "Angles over time" in page.inner_text("body"), page.inner_text("body")[-2000:]
     page.get_by_role("heading", name="Findings").wait_for(timeout=60_000)
     wait_idle(page)
     body = page.inner_text("body")

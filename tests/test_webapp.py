@@ -285,4 +285,16 @@ def test_webapp_imports_without_running_the_page():
     import thomas_cv.webapp as w
 
     assert callable(w.main)
-    assert w.ice_servers() == [] or os.environ.get("THOMAS_CV_ICE_SERVERS")
+
+
+def test_ice_servers_from_the_environment(monkeypatch):
+    """No STUN/TURN by default (localhost, no internet); a JSON list from the environment."""
+    from thomas_cv.webapp import ice_servers
+
+    monkeypatch.delenv("THOMAS_CV_ICE_SERVERS", raising=False)
+    assert ice_servers() == []
+    turn = [{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "c"}]
+    monkeypatch.setenv("THOMAS_CV_ICE_SERVERS", json.dumps(turn))
+    assert ice_servers() == turn
+    monkeypatch.setenv("THOMAS_CV_ICE_SERVERS", "not json")
+    assert ice_servers() == []

@@ -546,6 +546,8 @@ def main() -> None:
                 out = live.process(frame.to_ndarray(format="rgb24"))
                 return av.VideoFrame.from_ndarray(out, format="rgb24")
 
+            if os.environ.get("THOMAS_CV_ICE_SERVERS", "").strip() and not ice_servers():
+                st.warning("THOMAS_CV_ICE_SERVERS is not a JSON list of ICE servers: no STUN/TURN is used.")
             st.caption("Prop the camera level at hip height, side-on to the hanging leg. Press START, hold the "
                        "position until the banner says STEADY, then press Capture.")
             try:
