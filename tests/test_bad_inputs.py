@@ -12,6 +12,7 @@ import json
 import math
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from functools import partial
@@ -466,3 +467,15 @@ def test_cli_video_whose_frame_rate_reads_zero_still_measures(tmp_path):
     assert d["ok"] and d["fps_assumed"] is True and d["fps"] == 30.0
     assert d["thigh_angle_deg"] == pytest.approx(truth["thigh_angle_deg"], abs=8)
     assert d["knee_flexion_deg"] == pytest.approx(truth["knee_flexion_deg"], abs=10)
+
+
+@pytest.mark.model
+@pytest.mark.skipif(not PEOPLE, reason="no sample renders in sample_images/ when the corpus was made")
+def test_cli_measure_same_name_in_two_folders_keeps_both_overlays(tmp_path):
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        shutil.copyfile(DATA / "people/lying.jpg", tmp_path / d / "p.jpg")
+    proc = run_cli(["measure", "a/p.jpg", "b/p.jpg", "--out", "o", "--format", "json"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    overlays = [json.loads(ln)["overlay"] for ln in proc.stdout.splitlines()]
+    assert len(set(overlays)) == 2 and all((tmp_path / o).is_file() for o in overlays)

@@ -149,6 +149,7 @@ def cmd_measure(args) -> int:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)  # results.json is written even if no overlay is
     results = []
+    used: set = set()
     with make_estimator(args.model, static=True) as est:
         for photo, res in zip(args.photos, iter_analyze(
             args.photos, est, side=args.side, horizon=horizon, pain=args.pain, with_overlay=out is not None,
@@ -161,7 +162,12 @@ def cmd_measure(args) -> int:
                     from .privacy import blur_faces
 
                     img = blur_faces(img, res.landmarks)
-                d["overlay"] = str(save_image(img, out / f"{Path(photo).stem}_overlay.png"))
+                name, k = f"{Path(photo).stem}_overlay.png", 1
+                while name in used:  # a/p.jpg and b/p.jpg: both overlays kept
+                    k += 1
+                    name = f"{Path(photo).stem}_{k}_overlay.png"
+                used.add(name)
+                d["overlay"] = str(save_image(img, out / name))
             results.append(d)
     if out is not None:
         (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8", errors="backslashreplace")
