@@ -224,3 +224,17 @@ def test_zip_batch_killed_while_unpacked_resumes_clean(tmp_path):
     names = [r["file"] for r in rows_of(res)]
     assert sorted(names) == [f"day 1/p{i}.png" for i in range(5)] and s.skipped == 2 and s.failed == 0
     assert not (out / ".unzipped").exists()
+
+
+def test_out_folder_inside_the_source_is_not_measured(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(3):
+        _photo(src / f"p{i}.png")
+    out = src / "results"
+    factory = partial(FakeEstimator, make_landmarks())
+    run_batch(src, out, workers=1, estimator_factory=factory)
+    assert len(list((out / "overlays").iterdir())) == 3
+    s = run_batch(src, out, workers=1, resume=True, estimator_factory=factory)
+    assert s.total == 3 and s.skipped == 3  # the overlays are not taken for new photos
+    assert len(rows_of(out / RESULTS)) == 3

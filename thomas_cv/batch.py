@@ -59,13 +59,16 @@ def display_name(rel: str) -> str:
     return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
-def find_images(root: Path) -> list[str]:
+def find_images(root: Path, exclude: Optional[Path] = None) -> list[str]:
     """Image files below ``root`` (relative POSIX paths, sorted), never following symlinked
-    folders (so a symlink loop cannot trap the walk); hidden files and unreadable folders
-    skipped."""
+    folders (so a symlink loop cannot trap the walk); hidden files, unreadable folders and
+    the folder ``exclude`` (the batch's own --out, if it lies inside ``root``) skipped."""
     out = []
+    skip = exclude.resolve() if exclude is not None else None
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=lambda exc: None):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and (skip is None or Path(dirpath, d).resolve() != skip)
+        )
         for f in filenames:
             if f.startswith(".") or Path(f).suffix.lower() not in IMAGE_EXTS:
                 continue
@@ -324,7 +327,7 @@ def run_batch(
             root = tmp
         else:
             root = source
-        files = find_images(root)
+        files = find_images(root, exclude=out)
         done = read_done(results_path) if resume else {}
         todo = [f for f in files if display_name(f) not in done]
         refused = [(n, e) for n, e in skipped if display_name(n) not in done]
