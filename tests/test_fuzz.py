@@ -281,3 +281,20 @@ def test_atheris_load_image(tmp_path):
     tail = proc.stderr[-3000:]
     assert proc.returncode == 0, tail
     assert "Done" in proc.stderr or "done" in proc.stderr.lower(), tail
+
+
+@FAST
+@given(st.one_of(st.text(max_size=40), st.lists(st.floats(), min_size=1, max_size=5).map(lambda v: ",".join(map(str, v)))))
+def test_horizon_option_parses_or_says_why(text):
+    from thomas_cv.analyze import Horizon
+    from thomas_cv.errors import InvalidOptionError
+
+    try:
+        h = Horizon.parse(text)
+    except InvalidOptionError as exc:
+        assert "\n" not in str(exc) and exc.code == "invalid_option"
+        return
+    if h.kind == "auto":
+        return
+    deg = h.degrees()
+    assert math.isfinite(deg) and -90 <= deg <= 90
