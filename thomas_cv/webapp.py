@@ -347,11 +347,17 @@ class LiveSession:
         return [s for s in self._samples if s[0] >= t - self.window_s]
 
     def _is_steady(self, t: float) -> bool:
-        w = self._window(t)
-        if len(w) < 3 or self._samples[0][0] > t - 0.9 * self.window_s:
+        """Both angles, median-smoothed as the video analysis does, within the tolerance
+        over the last second."""
+        from thomas_cv.series import smooth
+
+        n = len(self._window(t))
+        if n < 3 or self._samples[0][0] > t - 0.9 * self.window_s:
             return False  # not yet a full second of measured frames
-        a = np.array([(s[1], s[2]) for s in w])
-        return bool(np.all(np.ptp(a, axis=0) <= self.tolerance_deg))
+        a = np.array([(s[1], s[2]) for s in self._samples])
+        win = max(1, min(5, n // 3) | 1)  # about 0.2 s at 15-30 fps
+        sm = np.column_stack([smooth(a[:, 0], win), smooth(a[:, 1], win)])[-n:]
+        return bool(np.all(np.ptp(sm, axis=0) <= self.tolerance_deg))
 
     def _pick(self, t: float) -> tuple:
         """The frame of the steady second closest to its median angles (as the video does)."""
