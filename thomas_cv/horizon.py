@@ -23,7 +23,8 @@ MAX_EDGE_TO_TRUNK_DEG = 20.0    # ... nor one far off the trunk's direction
 BAND_BELOW_TRUNK = 0.9          # search depth below the trunk line, in trunk lengths
 MIN_SUPPORT = 0.6               # total edge length needed, in trunk lengths
 CLUSTER_DEG = 1.5               # segments within this angle belong to one edge
-MAX_EDGE_DENSITY = 0.12         # fraction of edge pixels in the band above which it is texture
+MAX_EDGE_DENSITY = 0.12
+CANNY_LOW, CANNY_HIGH = 20, 60         # fraction of edge pixels in the band above which it is texture
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,18 @@ class TableEdge:
     support: float
 
 
+def _edges(image_rgb: np.ndarray) -> np.ndarray:
+    """Canny edges of each colour channel, combined: a table edge may differ from what lies
+    below it more in hue than in brightness."""
+    blurred = cv2.GaussianBlur(image_rgb, (5, 5), 0)
+    out = None
+    for c in range(3):
+        ch = blurred[:, :, c]
+        e = cv2.Canny(ch, CANNY_LOW, CANNY_HIGH)
+        out = e if out is None else cv2.bitwise_or(out, e)
+    return out
+
+
 def find_table_edge(image_rgb: np.ndarray, lm: Landmarks) -> Optional[TableEdge]:
     """The table's long edge below the trunk, or None when no edge is found with confidence."""
     P = PoseLandmark
@@ -48,10 +61,7 @@ def find_table_edge(image_rgb: np.ndarray, lm: Landmarks) -> Optional[TableEdge]
         return None
     trunk_deg = horizon_from_points(sh, hp)
     h, w = image_rgb.shape[:2]
-    gray = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2GRAY)
-    gray = cv2.GaussianBlur(gray, (5, 5), 0)
-    med = float(np.median(gray))
-    edges = cv2.Canny(gray, max(10, 0.5 * med), min(255, 1.2 * med + 30))
+    edges = _edges(image_rgb)
     # search band: below the trunk line (image-down), spanning the trunk's x range widened
     x0, x1 = sorted((sh[0], hp[0]))
     pad = 0.6 * tlen
