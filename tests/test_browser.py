@@ -199,6 +199,28 @@ def wait_text(pg, what, timeout_s: float) -> None:
         pytest.fail(f"{what!r} did not appear within {timeout_s:.0f} s.\n--- page ---\n{body}\n--- app log ---\n{log}")
 
 
+def wait_measured(pg, done: re.Pattern, idle_s: float = 120, max_s: float = 1200) -> None:
+    """Wait until ``done`` shows, failing fast on an error message, and failing on a timeout
+    only when the progress bar stops moving for ``idle_s`` (the test machine may be busy)."""
+    start = last_change = time.time()
+    last = None
+    while True:
+        body = pg.inner_text("body")
+        if done.search(body):
+            return
+        if "(code " in body:
+            pytest.fail(f"the page shows an error:\n{body[-2000:]}")
+        bars = pg.locator('[data-testid="stProgress"]')
+        now = (bars.all_inner_texts() if bars.count() else [], re.findall(r"frame \d+ of \d+|\(\d+ of \d+\)", body))
+        if now != last:
+            last, last_change = now, time.time()
+        if time.time() - last_change > idle_s or time.time() - start > max_s:
+            log = APP_LOG[0].read_text(errors="replace")[-3000:] if APP_LOG else ""
+            pytest.fail(f"{done.pattern!r} did not appear (progress {last}).\n--- page ---\n{body[-3000:]}"
+                        f"\n--- app log ---\n{log}")
+        pg.wait_for_timeout(500)
+
+
 def open_tab(pg, name: str) -> None:
     pg.get_by_role("tab", name=name).click()
     pg.wait_for_timeout(300)
@@ -248,8 +270,7 @@ def test_photo_upload_shows_findings(page):
     t = truth(json.loads(photo.with_suffix(".json").read_text()))
     open_tab(page, "Photo")
     uploader(page, "Drop a side photo").set_input_files(str(photo))
-    wait_text(page, re.compile(re.escape(f"{photo.name}: the evidence") + r"|\(code "), 120)
-    assert f"{photo.name}: the evidence" in page.inner_text("body"), page.inner_text("body")[-2000:]
+    wait_measured(page, re.compile(re.escape(f"{photo.name}: the evidence")), idle_s=300)
     page.get_by_role("heading", name="Findings").wait_for()
     wait_idle(page)
     body = page.inner_text("body")
@@ -282,8 +303,7 @@ def test_video_upload_plots_angles_and_result(page):
         pytest.skip(f"no rendered clip in {samples_dir()}")
     open_tab(page, "Video")
     uploader(page, "Drop a side-view clip").set_input_files(str(clip))
-    wait_text(page, re.compile(r"Angles over time|\(code "), 240)  # the chart, or an error: fail fast
-    assert "Angles over time" in page.inner_text("body"), page.inner_text("body")[-2000:]
+    wait_measured(page, re.compile(r"Angles over time"))
     page.get_by_role("heading", name="Findings").wait_for(timeout=60_000)
     wait_idle(page)
     body = page.inner_text("body")
@@ -306,7 +326,7 @@ def test_live_camera_angles_match_the_clip(page, fake_camera):
     frame.get_by_role("button", name=re.compile("start", re.I)).click()
     # the page text updates while the camera plays; wait until the leg has settled
     readings = []
-    deadline = time.time() + 120
+    deadline = time.time() + 300  # generous: the test machine may be busy
     while time.time() < deadline and len(readings) < 3:
         for txt in page.get_by_text(LIVE_RE).all_inner_texts():
             m = LIVE_RE.search(txt)
@@ -337,7 +357,7 @@ def test_batch_upload_measures_and_lists_bad_files(page, tmp_path):
     bad.write_bytes(b"this is text, not a JPEG")
     open_tab(page, "Batch")
     uploader(page, "Drop many photos").set_input_files([str(p) for p in photos] + [str(bad)])
-    wait_text(page, re.compile(r"\d+ of \d+ file\(s\) measured"), 240)
+    wait_measured(page, re.compile(r"\d+ of \d+ file\(s\) measured"))
     wait_idle(page)
     body = page.inner_text("body")
     assert f"{len(photos)} of {len(photos) + 1} file(s) measured" in body
