@@ -659,7 +659,7 @@ def show_result(st, res: Result, name: str, key: str, blur: bool, extra: Optiona
                        "negative = thigh raised.", border=True)
         c2.metric("Knee flexion", _fmt_deg(d["knee_flexion_deg"]),
                   help="180° minus the inner hip-knee-ankle angle; 0 = straight, about 90 normal.", border=True)
-        c1.metric("Hip extension to trunk", _fmt_deg(d["hip_extension_to_trunk_deg"], signed=True),
+        c1.metric("Hip ext. to trunk", _fmt_deg(d["hip_extension_to_trunk_deg"], signed=True),
                   help="Thigh against the trunk line continued past the hip; + = behind it. Independent of "
                        "the camera's roll.", border=True)
         c2.metric("Other hip drawn up", _fmt_deg(d["hugged_hip_flexion_deg"]),
