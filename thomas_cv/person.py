@@ -88,6 +88,8 @@ def refine_on_crop(rgb: np.ndarray, estimator: PoseEstimator, lm: Landmarks) -> 
 
 #: a body box lying this much inside an upright person's box is that same person
 SAME_PERSON_INSIDE = 0.8
+#: ... and this much smaller than it (the subject re-found after a merged first look is not)
+SHRUNKEN_AREA_RATIO = 0.7
 
 
 def _inside_fraction(box, outer) -> float:
@@ -103,6 +105,62 @@ def _inside_fraction(box, outer) -> float:
     return w * h / area
 
 
+def _crops(h: int, w: int) -> list[tuple[int, int, int, int]]:
+    """Overlapping windows (x0, y0, x1, y1), each two thirds of the image's longer side."""
+    if h >= w:
+        win = int(round(h * 2 / 3))
+        return [(0, y, w, y + win) for y in (h - win, (h - win) // 2, 0)]
+    win = int(round(w * 2 / 3))
+    return [(x, 0, x + win, h) for x in ((w - win) // 2, 0, w - win)]
+
+
+def search_crops(rgb: np.ndarray, estimator: PoseEstimator) -> Optional[Landmarks]:
+    """Look for a person in overlapping windows, each enlarged: finds people too small for
+    the detector in the whole frame (far away, portrait frames). The first lying person
+    found wins; landmarks in ``rgb``'s pixels."""
+    h, w = rgb.shape[:2]
+    for x0, y0, x1, y1 in _crops(h, w):
+        crop = rgb[y0:y1, x0:x1]
+        s = max(1.0, REFINE_TARGET_SIDE_PX / max(crop.shape[:2]))
+        up = cv2.resize(crop, (round(crop.shape[1] * s), round(crop.shape[0] * s)), interpolation=cv2.INTER_CUBIC) if s > 1 else crop
+        lm = estimator.estimate(np.ascontiguousarray(up))
+        if lm is not None and trunk_tilt_deg(lm) <= LYING_MAX_TILT_DEG:
+            return _offset(lm, x0, y0, s, (w, h))
+    return None
+
+
+def _area(box) -> float:
+    return float(max(1, box[2] - box[0]) * max(1, box[3] - box[1]))
+
+
+def _iou(a, b) -> float:
+    """Intersection over union of two boxes (x0, y0, x1, y1).
+
+    >>> _iou((0, 0, 10, 10), (5, 0, 15, 10))
+    0.3333333333333333
+    """
+    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    return inter / max(1.0, _area(a) + _area(b) - inter)
+
+
+def _is_shrunken_copy(box, upright_box) -> bool:
+    """A "lying" body found after masking an upright person's head, inside that person's box
+    and much smaller than it, is the same person squashed - not the subject. (The subject,
+    when the first look merged them with a helper, comes back about as large as that box.)
+
+    >>> _is_shrunken_copy((87, 155, 380, 356), (47, 111, 409, 477))
+    True
+    >>> _is_shrunken_copy((218, 499, 842, 860), (164, 512, 837, 861))
+    False
+    """
+    return (
+        _inside_fraction(box, upright_box) >= SAME_PERSON_INSIDE
+        and _area(box) / _area(upright_box) < SHRUNKEN_AREA_RATIO
+    )
+
+
 def find_lying_person(rgb: np.ndarray, estimator: PoseEstimator, refine: bool = True) -> Optional[Landmarks]:
     """The person lying down in ``rgb`` (see module doc), or None if nobody is found.
 
@@ -112,19 +170,24 @@ def find_lying_person(rgb: np.ndarray, estimator: PoseEstimator, refine: bool = 
     img = rgb
     first: Optional[Landmarks] = None
     upright: list = []
-    for _ in range(MAX_PEOPLE_TRIED):
+    for attempt in range(MAX_PEOPLE_TRIED):
         lm = estimator.estimate(img)
+        if lm is None and attempt == 0 and refine:
+            lm = search_crops(rgb, estimator)  # a person too small for the whole-image look
         if lm is None:
             break
         first = first or lm
         # with its head masked, an upright person can be found again as a "lying" one: a
         # body lying within an upright person's box is that same person, not the subject
-        same = any(_inside_fraction(body_box(lm), box) >= SAME_PERSON_INSIDE for box in upright)
+        same = any(_is_shrunken_copy(body_box(lm), box) for box in upright)
         if trunk_tilt_deg(lm) <= LYING_MAX_TILT_DEG and not same:
             if refine:
                 x0, y0, x1, y1 = body_box(lm)
                 if max(x1 - x0, y1 - y0) < REFINE_BELOW_FRACTION * max(rgb.shape[:2]):
-                    lm = refine_on_crop(rgb, estimator, lm) or lm
+                    lm2 = refine_on_crop(rgb, estimator, lm)
+                    # keep the closer look only if it is the same lying person
+                    if lm2 is not None and trunk_tilt_deg(lm2) <= LYING_MAX_TILT_DEG and _iou(body_box(lm2), body_box(lm)) >= 0.5:
+                        lm = lm2
             return lm
         # an upright person (a helper?): hide their head and shoulders - what the
         # face-based person detector locks on to - and look again
