@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--format", choices=["table", "json"], default="table")
 
     a = sub.add_parser("app", help="open the web app (extra options go to Streamlit)", add_help=True)
-    a.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="e.g. --server.port 8600 --server.headless true")
+    a.description = "Open the web app. Any further options go to Streamlit, e.g. --server.port 8600 --server.headless true"
     return ap
 
 
@@ -243,6 +243,13 @@ def cmd_video(args) -> int:
 def cmd_app(args) -> int:
     from streamlit.web import cli as stcli
 
+    import os
+
+    # Privacy defaults wherever the app is started from (the repo's .streamlit/config.toml is
+    # only read from its own folder): no usage statistics, only this computer, 200 MB uploads.
+    os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    os.environ.setdefault("STREAMLIT_SERVER_ADDRESS", "localhost")
+    os.environ.setdefault("STREAMLIT_SERVER_MAX_UPLOAD_SIZE", "200")
     script = Path(__file__).with_name("webapp.py")
     sys.argv = ["streamlit", "run", str(script), *args.streamlit_args]
     return int(stcli.main() or 0)
@@ -250,7 +257,11 @@ def cmd_app(args) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = build_parser()
-    args = ap.parse_args(argv)
+    args, extra = ap.parse_known_args(argv)
+    if args.command == "app":  # everything after 'app' belongs to Streamlit
+        args.streamlit_args = [a for a in extra if a != "--"] if extra[:1] != ["--"] else extra[1:]
+    elif extra:
+        ap.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         ap.print_help()
         return 2
