@@ -30,11 +30,11 @@ DEFAULT_KNEE_UNCERTAINTY_DEG = 4.0
 # Calibrated per-image uncertainty (thomas_cv.measure.with_calibrated_uncertainty): fitted on
 # the synthetic tuning renders (tools/synth, seed 1, all conditions) for >= 90% coverage of
 # the true 3-D error; checked on the reporting set (seed 0) by benchmarks/accuracy.py.
-THIGH_UNC_BASE_DEG = 2.5
-THIGH_UNC_PER_FLIP_DELTA = 1.2
-KNEE_UNC_BASE_DEG = 5.0
-KNEE_UNC_PER_FLIP_DELTA = 0.5
-THIGH_UNC_NOFLIP_DEG = 4.5
+THIGH_UNC_BASE_DEG = 3.8
+THIGH_UNC_PER_FLIP_DELTA = 0.1
+KNEE_UNC_BASE_DEG = 5.1
+KNEE_UNC_PER_FLIP_DELTA = 0.2
+THIGH_UNC_NOFLIP_DEG = 4.3
 KNEE_UNC_NOFLIP_DEG = 6.5
 UNKNOWN_ROLL_DEG = 3.0        # a hand-held camera's typical roll when no level line is known
 POOR_VIEW_UNC_FACTOR = 1.5
