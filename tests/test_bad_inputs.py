@@ -172,6 +172,10 @@ class _FakeCap:
         self.left -= 1
         return True, np.full((480, 640, 3), 90, np.uint8)
 
+    def grab(self):
+        ok, _ = self.read()
+        return ok
+
     def release(self):
         pass
 

@@ -61,15 +61,20 @@ def find_table_edge(image_rgb: np.ndarray, lm: Landmarks) -> Optional[TableEdge]
         return None
     trunk_deg = horizon_from_points(sh, hp)
     h, w = image_rgb.shape[:2]
-    edges = _edges(image_rgb)
+    edges = np.zeros((h, w), np.uint8)
     # search band: below the trunk line (image-down), spanning the trunk's x range widened
     x0, x1 = sorted((sh[0], hp[0]))
     pad = 0.6 * tlen
     y_top = min(sh[1], hp[1]) - 0.1 * tlen
     y_bot = max(sh[1], hp[1]) + BAND_BELOW_TRUNK * tlen
+    bx0, by0 = int(max(0, x0 - pad)), int(max(0, y_top))
+    bx1, by1 = int(min(w, x1 + pad)), int(min(h, y_bot))
+    if bx1 - bx0 < 8 or by1 - by0 < 8:
+        return None
+    # edges only inside the search band (the rest of the picture is never looked at)
+    edges[by0:by1, bx0:bx1] = _edges(image_rgb[by0:by1, bx0:bx1])
     mask = np.zeros_like(edges)
-    cv2.rectangle(mask, (int(max(0, x0 - pad)), int(max(0, y_top))), (int(min(w - 1, x1 + pad)), int(min(h - 1, y_bot))), 255, -1)
-    edges = cv2.bitwise_and(edges, mask)
+    mask[by0:by1, bx0:bx1] = 255
     band = mask > 0
     if band.any() and float(np.count_nonzero(edges[band])) / float(np.count_nonzero(band)) > MAX_EDGE_DENSITY:
         return None  # texture or noise everywhere: no straight edge can be trusted

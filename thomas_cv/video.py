@@ -28,6 +28,9 @@ SERIES_KEYS = ("thigh_angle_deg", "knee_flexion_deg", "hip_extension_to_trunk_de
 SMOOTH_S = 0.2
 STABLE_TOLERANCE_DEG = 2.0
 STABLE_MIN_S = 1.0
+#: frames are analysed at about this rate (a 30 fps clip: every 2nd frame); the leg settles
+#: over seconds, so 15 readings a second resolve the stable stretch and halve the work
+ANALYSIS_FPS = 15.0
 #: with --horizon auto, the table edge is looked for in the first frames only (fixed camera)
 AUTO_HORIZON_FRAMES = 15
 
@@ -41,6 +44,8 @@ class VideoResult:
     fps: float
     fps_assumed: bool
     frames: list = field(default_factory=list)
+    frames_total: int = 0  # frames in the clip (rows cover every ``step``-th of them)
+    step: int = 1
 
     def to_dict(self) -> dict:
         d = self.result.to_dict()
@@ -48,7 +53,9 @@ class VideoResult:
         d["fps"] = round(self.fps, 3)
         d["fps_assumed"] = self.fps_assumed
         d["frames_measured"] = sum(1 for r in self.frames if r["ok"])
-        d["frames_total"] = len(self.frames)
+        d["frames_analysed"] = len(self.frames)
+        d["frames_total"] = self.frames_total
+        d["analysis_step"] = self.step
         return d
 
 
@@ -67,7 +74,8 @@ def analyze_video(
     name = os.fspath(path)
     rows: list[dict] = []
     measurements = []
-    for idx, t, rgb in iter_video_frames(path):
+    step = max(1, int(round(info.fps / ANALYSIS_FPS)))
+    for idx, t, rgb in iter_video_frames(path, step=step):
         row = {"frame": idx, "time_s": round(t, 4), "ok": False, "error": None}
         lm = estimator.estimate(rgb)
         m = None
@@ -91,9 +99,10 @@ def analyze_video(
         measurements.append(m)
         rows.append(row)
         if progress is not None:
-            progress(idx + 1, info.frame_count)
+            progress(min(idx + step, info.frame_count or idx + step), info.frame_count)
+    total = max(info.frame_count, rows[-1]["frame"] + 1 if rows else 0)
     times = np.array([r["time_s"] for r in rows])
-    win = max(1, int(round(SMOOTH_S * info.fps)) | 1)
+    win = max(1, int(round(SMOOTH_S * info.fps / step)) | 1)
     smoothed = {k: smooth([r.get(k, np.nan) if r["ok"] else np.nan for r in rows], win) for k in SERIES_KEYS}
     for i, r in enumerate(rows):
         for k in SERIES_KEYS:
@@ -111,7 +120,7 @@ def analyze_video(
                 f"{os.path.basename(name)}: no frame shows a person in the test position. "
                 "Film from the side with the whole body on the table in view."
             )
-        return VideoResult(Result(file=name, error=err), None, info.fps, info.fps_assumed, rows)
+        return VideoResult(Result(file=name, error=err), None, info.fps, info.fps_assumed, rows, total, step)
     sel = range(stretch.start, stretch.end + 1)
     m = fuse([measurements[i] for i in sel])
     # the overlay shows the frame closest to the fused values
@@ -119,9 +128,11 @@ def analyze_video(
     m = dataclasses.replace(m, points=measurements[mid].points, flags=measurements[mid].flags)
     m = with_calibrated_uncertainty(m)
     findings, notes = interpret(m, pain=pain)
-    overlay = draw_overlay(_frame_at(path, mid), m, findings)
+    overlay = draw_overlay(_frame_at(path, rows[mid]["frame"]), m, findings)
     result = Result(file=name, measurement=m, findings=findings, notes=tuple(notes), overlay=overlay)
-    return VideoResult(result, stretch, info.fps, info.fps_assumed, rows)
+    # report the stretch in the clip's own frame numbers (rows are every step-th frame)
+    stretch = dataclasses.replace(stretch, start=rows[stretch.start]["frame"], end=rows[stretch.end]["frame"])
+    return VideoResult(result, stretch, info.fps, info.fps_assumed, rows, total, step)
 
 
 def _frame_at(path, index: int) -> np.ndarray:
