@@ -1,0 +1,20 @@
+# Developer shortcuts. The README's two commands need none of this.
+PY ?= .venv/bin/python
+
+.PHONY: setup test bench-accuracy bench-speed samples
+
+setup:            ## a venv with everything: app, tests, browser, dask, renderer
+	python3 -m venv .venv
+	$(PY) -m pip install -q -e ".[app,test,browser,dask,synth]"
+
+test:             ## the README's test command
+	$(PY) -m pytest -q
+
+bench-accuracy:   ## render 240 synthetic photos (seed 0, all conditions; needs the synth extra and Mesa EGL/OSMesa) and report accuracy
+	$(PY) benchmarks/accuracy.py
+
+bench-speed:      ## speed figures on this machine
+	$(PY) benchmarks/speed.py
+
+samples:          ## regenerate sample_images/ (seed 7) and the clip (seed 11)
+	$(PY) -m tools.synth samples
