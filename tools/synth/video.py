@@ -50,7 +50,7 @@ def render_clip(out_mp4, seed=11, tested_side="right", final_thigh=7.0, final_kn
     R = Renderer()
     n = int(round(duration * fps))
     base = dict(name="thomas_settle", seed=seed, tested_side=tested_side, hip_abduction_deg=3.0,
-                hugged_hip_flexion_deg=115.0, size=size, lighting="warm_key", fill=0.78)
+                hugged_hip_flexion_deg=115.0, size=size, lighting="warm_key", fill=0.64)
     # frame on the widest pose of the swing, then keep the camera fixed
     th0, kn0 = trajectory(0.0, final_thigh, final_knee)
     R.render(Spec(thigh_angle_deg=th0, knee_flexion_deg=kn0, **base))
