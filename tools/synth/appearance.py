@@ -54,8 +54,14 @@ def region_masks(body: Body):
         & (y <= waist + 0.01) & (y > -0.70) & (arms < 0.3)
     ey, ez = body.heads[body.index("eye.L")][1], body.heads[body.index("eye.L")][2]
     head = neck > 0.5
-    hair = head & ((y > ey + 0.05 + 0.02 * np.clip(z - ez + 0.03, 0, 1) * 10) |
-                   ((z < ez - 0.085) & (y > ey - 0.055)) | ((z < ez - 0.06) & (y > ey + 0.0)))
+    # signed distance-like margin to the hairline (> 0 inside the hair), softened below
+    m_top = y - (ey + 0.05 + 0.2 * np.clip(z - ez + 0.03, 0, 1))
+    m_nape = np.minimum(ez - 0.085 - z, y - (ey - 0.055))
+    m_back = np.minimum(ez - 0.06 - z, y - ey)
+    margin = np.maximum(np.maximum(m_top, m_nape), m_back)
+    t = np.clip((margin + 0.006) / 0.012, 0, 1)
+    hair_w = np.where(head, t * t * (3 - 2 * t), 0.0)
+    hair = hair_w > 0.5
     eyes = np.zeros(len(v), bool)
     brows = np.zeros(len(v), bool)
     for s in (".L", ".R"):
@@ -65,7 +71,7 @@ def region_masks(body: Body):
         brows |= head & (y > e[1] + 0.016) & (y < e[1] + 0.026) & (np.abs(x - e[0]) < 0.024) & (z > e[2] - 0.012)
     mouth = head & (np.abs(x) < 0.022) & (np.abs(y - (ey - 0.075)) < 0.006) & (z > ez - 0.02)
     feet = _w(body, [n for n in body.bone_names if n.startswith(("foot", "toe"))]) > 0.5
-    return dict(shirt=shirt, shirt_long=shirt_long, shorts=shorts, pants=pants, hair=hair,
+    return dict(shirt=shirt, shirt_long=shirt_long, shorts=shorts, pants=pants, hair=hair, hair_w=hair_w,
                 eyes=eyes, brows=brows, mouth=mouth, feet=feet)
 
 
@@ -80,7 +86,8 @@ def vertex_colours(body: Body, masks, rng, skin="medium", hair="brown", shirt="n
     col[masks["pants" if long_pants else "shorts"]] = np.array(SHORTS[shorts])
     if socks:
         col[masks["feet"]] = (0.9, 0.9, 0.9)
-    col[masks["hair"]] = np.array(HAIR[hair])
+    hw = masks["hair_w"][:, None]
+    col = col * (1 - hw) + np.array(HAIR[hair]) * hw
     col[masks["brows"]] = np.array(HAIR[hair]) * 0.7
     col[masks["eyes"]] = (0.12, 0.08, 0.06)
     col[masks["mouth"]] = sk * np.array([0.85, 0.6, 0.6])
