@@ -8,7 +8,6 @@ import multiprocessing as mp
 import os
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np

@@ -59,7 +59,6 @@ class Posed:
         return self.heads[self.body.index(bone)]
 
     def joints(self):
-        b = self.body
         j = {}
         for side, s in SIDES.items():
             j[f"{side}_shoulder"] = self.joint(f"upperarm01{s}")
@@ -202,7 +201,6 @@ def _arm_ik(body, local, root, side, target, pole):
     pv /= np.linalg.norm(pv)
     E = S + a * (cos_a * dh + np.sqrt(max(0.0, 1 - cos_a ** 2)) * pv)
     Wt = S + L * dh
-    Rw = root[:3, :3]
     # upper arm: rotate (rest frame) so that S->E points right; local rotations are in the
     # rest frame composed under the parent transforms, so work with world-of-parent dirs
     Gp = forward_kinematics(body, local, root)[0][body.parents[body.index(ua)]][:3, :3]
@@ -265,7 +263,6 @@ def pose_thomas(body: Body, p: PoseParams) -> Posed:
     shin = (ank - knee) / np.linalg.norm(ank - knee)
     up = np.array([0.0, 1.0, 0.0])
     zl = np.array([0.0, 0.0, 1.0])
-    hz = 1.0 if h == "left" else -1.0
     for side in ("left", "right"):
         sz = 1.0 if side == "left" else -1.0
         tgt = knee + 0.09 * shin + 0.055 * sz * zl + 0.02 * up

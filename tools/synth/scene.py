@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -11,7 +11,7 @@ if "PYOPENGL_PLATFORM" not in os.environ:
 
 from . import appearance as ap
 from .body import Body, load_body, rot, skin
-from .pose import PoseParams, Posed, angles_2d, other, pose_thomas, truth_3d
+from .pose import PoseParams, angles_2d, pose_thomas, truth_3d
 
 GAMMA = 2.2
 LIGHTINGS = ("warm_key", "cool_daylight", "overhead", "soft_flat", "window_side")
@@ -191,7 +191,6 @@ class Renderer:
         import pyrender
         rng = np.random.default_rng(spec.seed)
         body = self.body
-        ctx = {}
         # ---------------- person
         pp = PoseParams(tested_side=spec.tested_side, thigh_angle_deg=spec.thigh_angle_deg,
                         knee_flexion_deg=spec.knee_flexion_deg, hip_abduction_deg=spec.hip_abduction_deg,
@@ -201,7 +200,6 @@ class Renderer:
                         lumbar_flexion_deg=float(rng.uniform(2, 10)))
         posed = pose_thomas(body, pp)
         V = posed.vertices()
-        tm = np.zeros(len(V), bool)
         from .pose import _trunk_mask
         tmask = _trunk_mask(body)
         table_top = float(rng.uniform(0.68, 0.80))
@@ -280,8 +278,6 @@ class Renderer:
             depth = dist
             target = target + cam_T[:3, 0] * cen[0] * depth / fpx - cam_T[:3, 1] * cen[1] * depth / fpx
             dist *= scale
-            if os.environ.get("SYNTH_DEBUG"):
-                print("fit", round(dist, 3), round(scale, 3), lo.round(1), hi.round(1), round(float(zc.min()), 3))
         cam_pos = target + dist * dirv
         cam_T = look_at(cam_pos, target, spec.roll_deg)
         distance = float(np.linalg.norm(cam_pos - target))
@@ -457,8 +453,6 @@ class Renderer:
 
     def _add_helper(self, scene, rng, cam_side, x0, x1, hw, mat):
         """A second, standing person beside the table on the far side (rest pose, arms lowered)."""
-        import pyrender
-        from .pose import _arm_ik  # noqa: F401
         body = self.body
         local = {}
         for s, sg in ((".L", 1.0), (".R", -1.0)):
@@ -467,7 +461,7 @@ class Renderer:
         G, H, _ = forward_kinematics(body, local)
         V = skin(body, G)
         ymin = V[self.used][:, 1].min()
-        face = rng.choice([0.0, 180.0]) + rng.uniform(-40, 40)
+        rng.random(2)  # (kept for reproducible draws)
         # face the table: the helper stands behind the table looking towards the camera side
         R = rot([0, 1, 0], (0.0 if cam_side > 0 else 180.0) + rng.uniform(-30, 30))
         pos = np.array([rng.uniform(x0 + 0.2, x1 - 0.4), -ymin, -cam_side * (hw + rng.uniform(0.35, 0.6))])
@@ -493,10 +487,6 @@ class Renderer:
         sigma = rng.uniform(1.5, 4.0)
         img += nrng.standard_normal(img.shape, dtype=np.float32) * np.float32(sigma)
         return np.clip(img, 0, 255).astype(np.uint8)
-
-
-def _lin(img):
-    return np.clip(255.0 * (img / 255.0) ** GAMMA, 0, 255).astype(np.uint8)
 
 
 def _translate(p):
