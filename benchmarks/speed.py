@@ -152,8 +152,9 @@ def run(photo: Path, tmp: Path, n: int) -> int:
         t = time.perf_counter()
         vr = analyze_video(paths["video"], est_v)
         dt = time.perf_counter() - t
-    nf = len(vr.frames)
-    print(f"\nvideo 720p tracking: {nf} frames in {dt:.1f} s = {nf / dt:.1f} frames/s = {nf / dt / 30:.2f} x real time (30 fps)")
+    nf = vr.frames_total
+    print(f"\nvideo 720p tracking: a {nf / vr.fps:.0f} s clip ({nf} frames, every {vr.step}. analysed) in {dt:.1f} s = "
+          f"{nf / dt:.1f} clip frames/s = {nf / dt / vr.fps:.2f} x real time ({vr.fps:.0f} fps)")
 
     # live camera: tracking-mode estimate + measure + interpret + overlay on a 640x480 frame
     import cv2
