@@ -13,6 +13,7 @@ default) in a temporary folder.
 from __future__ import annotations
 
 import argparse
+from concurrent.futures import ThreadPoolExecutor
 import os
 import resource
 import shutil
@@ -108,21 +109,22 @@ def run(photo: Path, tmp: Path, n: int) -> int:
         f = statistics.median(floor)
         for key, label in (("jpeg12", "12 MP JPEG"), ("png1080", "1080p PNG")):
             many = [paths[key]] * n
-            for flip in (True, False):
-                out = tmp / f"ov_{key}.png"
+            for flip, fmt in ((True, "png"), (True, "jpg"), (False, "png"), (False, "jpg")):
+                out = tmp / f"ov_{key}.{fmt}"
 
                 def run_measure(many=many, flip=flip, out=out):
                     # what `thomas-cv measure --out` does per photo: decode (prefetched in a
-                    # thread), EXIF, inference, geometry, overlay, write
-                    for r in iter_analyze(many, est, flip=flip):
-                        save_image(r.overlay, out)
+                    # thread), EXIF, inference, geometry, overlay, write (in a writer thread)
+                    with ThreadPoolExecutor(1) as writer:
+                        for f in [writer.submit(save_image, r.overlay, out) for r in iter_analyze(many, est, flip=flip)]:
+                            f.result()
 
                 run_measure(many[:2])
                 t = time.perf_counter()
                 run_measure()
                 per = (time.perf_counter() - t) / n
-                print(f"measure end to end, {label:10s}, {'flip (default)' if flip else '--no-flip     '}: "
-                      f"{1000 * per:6.1f} ms per photo = {per / f:.2f} x floor")
+                setting = ("flip (default)" if flip else "--no-flip") + f", {fmt.upper()} overlay"
+                print(f"measure end to end, {label:10s}, {setting:28s}: {1000 * per:6.1f} ms per photo = {per / f:.2f} x floor")
             t_dec = timed(lambda p=paths[key]: load_image(p), max(5, n // 3))
             print(f"  (decode alone {1000 * statistics.median(t_dec):.1f} ms, overlapped with inference by the prefetch thread)")
 
