@@ -108,3 +108,18 @@ def test_to_dict_rounds_to_one_decimal():
     assert d["thigh_angle_deg"] == 10.0 and d["knee_flexion_deg"] == 90.1
     assert isinstance(d["flags"], list)
     assert all(np.isfinite(v) for k, v in d.items() if k.endswith("_deg") and v is not None)
+
+
+def test_regression_denormal_knee_offset_is_a_clear_error():
+    """Found by hypothesis: a knee 2e-313 px from its hip passed the non-zero check but its
+    length underflowed to 0 inside the angle maths (ValueError instead of our own error)."""
+    from thomas_cv.errors import ThomasCVError
+    from thomas_cv.landmarks import Landmarks
+
+    xy = np.zeros((33, 2))
+    xy[12] = (1.0, 0.0)
+    xy[25] = (0.0, 1.0)
+    xy[26] = (2.2250738585e-313, 0.0)
+    lm = Landmarks(xy=xy, visibility=np.zeros(33), image_size=(640, 480))
+    with pytest.raises(ThomasCVError):
+        measure(lm)

@@ -130,6 +130,16 @@ class Measurement:
         }
 
 
+#: segments shorter than this (pixels) have no direction: joints on top of each other
+MIN_SEGMENT_PX = 1e-3
+
+
+def _too_short(v: np.ndarray) -> bool:
+    """True for a segment too short to have a direction (also guards against denormals,
+    whose length underflows to 0)."""
+    return not float(np.hypot(v[0], v[1])) > MIN_SEGMENT_PX
+
+
 def _hip_flexion(trunk_dir: np.ndarray, hip: np.ndarray, knee: np.ndarray) -> float:
     """Hip flexion relative to the continued trunk line, canonical frame (deg, + = flexion)."""
     return -signed_angle(trunk_dir, knee - hip)
@@ -191,7 +201,7 @@ def measure(
     for s in SIDES:
         hip_i, knee_i, _ = LEG[s]
         hip, knee = can[hip_i], can[knee_i]
-        if not np.any(knee - hip):
+        if _too_short(knee - hip):
             continue
         legs.append((s, hip, knee, _hip_flexion(trunk, hip, knee)))
     if len(legs) < 2:
@@ -229,7 +239,7 @@ def measure(
         tested_side = side
 
     # --- angles -----------------------------------------------------------------------------
-    if not np.any(t_ankle - t_knee):
+    if _too_short(t_ankle - t_knee):
         raise LandmarkNotVisibleError(
             "The knee and ankle of the hanging leg fall on the same point: the knee angle "
             "cannot be measured. Make sure the lower leg is in the picture."

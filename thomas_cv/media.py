@@ -107,6 +107,17 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
+def _check_regular_file(p: Path, error, what: str, empty_advice: str) -> None:
+    """Refuse folders, missing or special files (never opened: a FIFO could block) and empty
+    files with ``error`` and a one-line message."""
+    if p.is_dir():
+        raise error(f"{p.name}: is a folder, not {what}.")
+    if not p.is_file():  # missing, dangling link, FIFO, device
+        raise error(f"{p.name}: file not found (or not a regular file). Check the path.")
+    if p.stat().st_size == 0:
+        raise error(f"{p.name}: the file is empty (0 bytes). {empty_advice}")
+
+
 def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
     """Read a photo from a path or bytes, upright and at most ``max_side`` pixels long.
 
@@ -118,12 +129,8 @@ def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
     name = _name(src)
     if not isinstance(src, (bytes, bytearray)):
         p = Path(src)
-        if p.is_dir():
-            raise UnreadableImageError(f"{name}: is a folder, not a photo. Use 'thomas-cv batch' for folders.")
-        if not p.is_file():  # missing, dangling link, FIFO, device: never opened (could block)
-            raise UnreadableImageError(f"{name}: file not found (or not a regular file). Check the path.")
-        if p.stat().st_size == 0:
-            raise UnreadableImageError(f"{name}: the file is empty (0 bytes). Copy it again from the camera or phone.")
+        _check_regular_file(p, UnreadableImageError, "a photo. Use 'thomas-cv batch' for folders",
+                            "Copy it again from the camera or phone.")
         try:
             fh = open(src, "rb")
         except OSError as exc:
@@ -285,12 +292,7 @@ def open_video(path: Union[str, os.PathLike]):
 
     p = Path(path)
     name = p.name
-    if p.is_dir():
-        raise UnreadableVideoError(f"{name}: is a folder, not a video clip.")
-    if not p.is_file():  # missing, dangling link, FIFO, device: never opened (could block)
-        raise UnreadableVideoError(f"{name}: file not found (or not a regular file). Check the path.")
-    if p.stat().st_size == 0:
-        raise UnreadableVideoError(f"{name}: the file is empty (0 bytes). Copy the clip again.")
+    _check_regular_file(p, UnreadableVideoError, "a video clip", "Copy the clip again.")
     try:
         with open(p, "rb") as fh:
             head = fh.read(16)
