@@ -15,7 +15,6 @@ import resource
 import shutil
 import subprocess
 import sys
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,6 @@ from PIL import Image
 
 from make_bad_inputs import DATA, QUAD, make_awkward_folder
 from synthetic_landmarks import FakeEstimator, make_landmarks
-from thomas_cv import media
 from thomas_cv.analyze import Horizon, analyze_path
 from thomas_cv.batch import RESULTS, display_name, find_images, run_batch
 from thomas_cv.errors import ERROR_CODES, ThomasCVError

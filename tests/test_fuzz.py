@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 from make_bad_inputs import room, write_clip
 from synthetic_landmarks import make_landmarks

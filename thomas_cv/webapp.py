@@ -10,7 +10,6 @@ sent anywhere. Uploads are limited to :data:`MAX_UPLOAD_MB` per file.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
