@@ -123,3 +123,15 @@ def test_regression_denormal_knee_offset_is_a_clear_error():
     lm = Landmarks(xy=xy, visibility=np.zeros(33), image_size=(640, 480))
     with pytest.raises(ThomasCVError):
         measure(lm)
+
+
+def test_more_plausible_prefers_the_reading_with_body_proportions():
+    from thomas_cv.measure import more_plausible
+
+    good = measure(make_landmarks(thigh=10.0, knee=90.0, shank_len=200.0))
+    bad = measure(make_landmarks(thigh=10.0, knee=60.0, shank_len=330.0))  # ankle misplaced far away
+    assert more_plausible(good, bad) is good
+    assert more_plausible(bad, good) is good
+    # equally plausible: the better-seen reading wins
+    dim = measure(make_landmarks(thigh=10.0, knee=90.0, visibility=0.6))
+    assert more_plausible(dim, good) is good

@@ -17,7 +17,7 @@ from .errors import InvalidOptionError, NoPersonFoundError, ThomasCVError
 from .geometry import horizon_from_points
 from .interpret import DISCLAIMER, MUSCLES, Finding, interpret
 from .landmarks import Landmarks, PoseEstimator
-from .measure import Measurement, fuse, measure, with_calibrated_uncertainty
+from .measure import Measurement, fuse, measure, more_plausible, with_calibrated_uncertainty
 from .media import Source, load_image
 from .overlay import draw_overlay
 from .person import estimate_mirrored, find_lying_person
@@ -179,6 +179,8 @@ def analyze_image(
                 dt, dk = m2.thigh_angle_deg - m.thigh_angle_deg, m2.knee_flexion_deg - m.knee_flexion_deg
                 if abs(dt) < FLIP_AGREE_DEG and abs(dk) < FLIP_AGREE_DEG:
                     m = fuse([m, m2])
+                else:  # two different readings: keep the more plausible one
+                    m = more_plausible(m, m2)
                 m = dataclasses.replace(m, flip_delta_thigh_deg=abs(dt), flip_delta_knee_deg=abs(dk))
     m = with_calibrated_uncertainty(m)
     findings, notes = interpret(m, pain=pain)

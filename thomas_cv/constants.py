@@ -39,6 +39,11 @@ KNEE_UNC_NOFLIP_DEG = 6.5
 UNKNOWN_ROLL_DEG = 3.0        # a hand-held camera's typical roll when no level line is known
 POOR_VIEW_UNC_FACTOR = 1.5
 
+# Choosing between two disagreeing readings (test-time flip): knee-ankle over hip-knee length
+# of the joint centres. Drillis & Contini 1966 segment lengths: thigh 0.245 H, leg 0.246 H.
+SHANK_TO_THIGH_RATIO = 1.0
+RATIO_DECISIVE_LOG = 0.15     # |log ratio| difference that decides; closer calls go by visibility
+
 # --- Validity of the test position (project choices, see DOMAIN.md) -----------------------
 # The hugged knee must be drawn towards the chest so that the pelvis tilts back and the low
 # back lies flat; typical hip flexion in the position is 100-130 deg.

@@ -358,3 +358,21 @@ def with_calibrated_uncertainty(m: Measurement) -> Measurement:
     if "landmark_not_visible" in m.flag_codes or "not_side_view" in m.flag_codes:
         ut, uk = ut * C.POOR_VIEW_UNC_FACTOR, uk * C.POOR_VIEW_UNC_FACTOR
     return dataclasses.replace(m, thigh_angle_uncertainty_deg=ut, knee_flexion_uncertainty_deg=uk)
+
+
+def _shank_to_thigh(m: Measurement) -> float:
+    hip, knee, ankle = (np.asarray(m.points[k], float) for k in ("hip", "knee", "ankle"))
+    return float(np.linalg.norm(ankle - knee) / max(np.linalg.norm(knee - hip), 1e-9))
+
+
+def more_plausible(a: Measurement, b: Measurement) -> Measurement:
+    """Of two readings of the same photo that disagree, the one whose shank-to-thigh length
+    ratio is nearer the body's (a misplaced knee or ankle distorts it); when both are about
+    as plausible, the one whose joints BlazePose saw better.
+    """
+    da = abs(np.log(_shank_to_thigh(a) / C.SHANK_TO_THIGH_RATIO))
+    db = abs(np.log(_shank_to_thigh(b) / C.SHANK_TO_THIGH_RATIO))
+    if abs(da - db) > C.RATIO_DECISIVE_LOG:
+        return a if da < db else b
+    va, vb = np.mean(list(a.visibility.values())), np.mean(list(b.visibility.values()))
+    return a if va >= vb else b
