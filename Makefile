@@ -10,10 +10,15 @@ setup:            ## a venv with everything: app, tests, browser, dask, renderer
 test:             ## the README's test command
 	$(PY) -m pytest -q
 
-bench-accuracy:   ## render 240 synthetic photos (seed 0, all conditions; needs the synth extra and Mesa EGL/OSMesa) and report accuracy
+bench-accuracy:   ## render 240 synthetic photos (seed 0, all conditions) and report accuracy; installs what it needs
+	@test -x $(PY) || python3 -m venv .venv
+	@dpkg -s libegl-mesa0 libgl1-mesa-dri >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq libegl1 libegl-mesa0 libgl1-mesa-dri >/dev/null)
+	$(PY) -m pip install -q -e ".[synth]"
 	$(PY) benchmarks/accuracy.py
 
 bench-speed:      ## speed figures on this machine
+	@test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q -e .
 	$(PY) benchmarks/speed.py
 
 samples:          ## regenerate sample_images/ (seed 7) and the clip (seed 11)
