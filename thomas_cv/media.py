@@ -364,13 +364,3 @@ def iter_video_frames(
         raise UnreadableVideoError(
             f"{Path(path).name}: no frame could be read (empty or damaged video). Re-export it as MP4 (H.264)."
         )
-
-
-def check_supported(path: Union[str, os.PathLike]) -> None:
-    p = Path(path)
-    if not (is_image_path(p) or is_video_path(p)):
-        raise UnsupportedFileError(
-            f"{p.name}: '{p.suffix or 'no extension'}' is not a supported photo or video type "
-            "(JPEG, PNG, WebP, BMP, TIFF, HEIC; MP4, MOV, AVI)."
-        )
-

@@ -47,8 +47,6 @@ def _arc(img, centre, v_from, v_to, radius, colour, thick):
     a0, a1 = _ang(v_from), _ang(v_to)
     d = (a1 - a0 + 180.0) % 360.0 - 180.0  # shortest way round
     cv2.ellipse(img, _pt(centre), (radius, radius), 0.0, a0, a0 + d, colour, thick, cv2.LINE_AA)
-    mid = math.radians(a0 + d / 2)
-    return np.array([centre[0] + math.cos(mid) * radius * 1.35, centre[1] + math.sin(mid) * radius * 1.35])
 
 
 def _text(img, text, org, scale, colour, thick, bg=(0, 0, 0)):

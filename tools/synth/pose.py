@@ -169,20 +169,21 @@ def _solve(fun, x0, target, iters=30, tol=1e-9):
     return x
 
 
-def _trunk_mask(body):
-    idx = [body.index(b) for b in TRUNK_BONES if b in body.bone_names]
+def _bones_mask(body, bones):
+    """Used vertices weighted more than 0.6 to ``bones`` in total."""
+    idx = [body.index(b) for b in bones if b in body.bone_names]
     m = body.weights[:, idx].sum(axis=1) > 0.6
     u = np.zeros(len(m), bool)
     u[body.used_vertices] = True
     return m & u
+
+
+def _trunk_mask(body):
+    return _bones_mask(body, TRUNK_BONES)
 
 
 def _head_mask(body):
-    idx = [body.index(b) for b in HEAD_BONES if b in body.bone_names]
-    m = body.weights[:, idx].sum(axis=1) > 0.6
-    u = np.zeros(len(m), bool)
-    u[body.used_vertices] = True
-    return m & u
+    return _bones_mask(body, HEAD_BONES)
 
 
 def _arm_ik(body, local, root, side, target, pole):
