@@ -481,3 +481,16 @@ def test_cli_measure_same_name_in_two_folders_keeps_both_overlays(tmp_path):
     assert proc.returncode == 0, proc.stderr
     overlays = [json.loads(ln)["overlay"] for ln in proc.stdout.splitlines()]
     assert len(set(overlays)) == 2 and all((tmp_path / o).is_file() for o in overlays)
+
+
+@pytest.mark.parametrize("value,expected", [(26, 26.0), (None, None), (5000, None), (0, None)])
+def test_focal_length_read_from_exif(value, expected, tmp_path):
+    """The 35 mm-equivalent focal length a phone records is used for the perspective; an
+    absent or absurd value is ignored, never an error."""
+    img = Image.fromarray(np.full((480, 640, 3), 128, np.uint8))
+    exif = Image.Exif()
+    if value is not None:
+        exif.get_ifd(0x8769)[0xA405] = value
+    p = tmp_path / "f.jpg"
+    img.save(p, exif=exif.tobytes())
+    assert load_image(p).focal_35mm == expected

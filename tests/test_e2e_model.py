@@ -115,6 +115,23 @@ def test_marked_samples_side_and_roll(path, meta, estimator):
 
 
 @needs_samples
+@pytest.mark.parametrize("path,meta", SAMPLE_SET, ids=[p.name for p, _ in SAMPLE_SET])
+def test_view_yaw_is_estimated_and_flagged(path, meta, estimator):
+    """Camera yaw from the table's converging lines (the renders' EXIF gives the focal
+    length): within 3 deg of the render's, and flagged beyond 15 deg."""
+    from thomas_cv.analyze import analyze_path
+
+    d = analyze_path(path, estimator).to_dict()
+    assert d["ok"], d["error"]
+    true_yaw = abs(meta["camera"]["yaw_deg"])
+    if true_yaw > 0:
+        assert d["view_yaw_deg"] is not None and abs(d["view_yaw_deg"] - true_yaw) <= 3.0
+    elif d["view_yaw_deg"] is not None:
+        assert d["view_yaw_deg"] <= 3.0
+    assert ("oblique_view" in d["flags"]) == (d["view_yaw_deg"] is not None and d["view_yaw_deg"] > 15)
+
+
+@needs_samples
 def test_cli_measure_json_contract(tmp_path):
     paths = [p for p, _ in SAMPLE_SET[:3]]
     proc = run_cli("measure", *paths, "--format", "json", "--out", tmp_path)

@@ -119,6 +119,26 @@ def test_batch_resume_skips_done_and_drops_torn_line(tmp_path):
     assert sorted(r["file"] for r in rows) == sorted(read_done(res)) and len(rows) == 6
 
 
+def test_batch_resume_keeps_the_columns_of_an_older_journal(tmp_path):
+    """Regression: a results.csv begun by a version with fewer columns (before view_yaw_deg)
+    is resumed in its own columns, not shifted by the new ones."""
+    src = _folder(tmp_path, bad=())
+    out = tmp_path / "out"
+    run_batch(src, out, workers=1, estimator_factory=fake_factory)
+    res = out / RESULTS
+    rows = list(csv.DictReader(open(res, encoding="utf-8")))
+    old_cols = [c for c in rows[0] if c != "view_yaw_deg"]
+    with open(res, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, old_cols, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows[:-3])
+    run_batch(src, out, workers=1, resume=True, estimator_factory=fake_factory)
+    again = list(csv.DictReader(open(res, encoding="utf-8")))
+    assert list(again[0]) == old_cols and len(again) == len(rows)
+    assert all(r["iliopsoas_status"] in {"normal", "borderline", "short"} for r in again)
+    assert all(float(r["thigh_angle_deg"]) == float(rows[0]["thigh_angle_deg"]) for r in again)
+
+
 def test_batch_from_zip_ignores_path_traversal(tmp_path):
     z = tmp_path / "clinic.zip"
     img = write_photo(tmp_path / "x.png", size=(640, 480))

@@ -13,14 +13,16 @@ from typing import Iterable, Iterator, Optional, Union
 
 import numpy as np
 
+from . import constants as C
 from .errors import InvalidOptionError, NoPersonFoundError, ThomasCVError
 from .geometry import horizon_from_points
 from .interpret import DISCLAIMER, MUSCLES, Finding, interpret
 from .landmarks import Landmarks, PoseEstimator
-from .measure import Measurement, fuse, measure, more_plausible, with_calibrated_uncertainty
+from .measure import Measurement, fuse, make_flag, measure, more_plausible, with_calibrated_uncertainty
 from .media import Source, load_image
 from .overlay import draw_overlay
 from .person import estimate_mirrored, find_lying_person
+from .perspective import apply_homography
 
 #: the output contract's columns, in order (CSV); findings follow as <muscle>_status
 CONTRACT_KEYS = (
@@ -36,6 +38,7 @@ CONTRACT_KEYS = (
     "hugged_hip_flexion_deg",
     "horizon_deg",
     "horizon_source",
+    "view_yaw_deg",
     "thigh_angle_uncertainty_deg",
     "knee_flexion_uncertainty_deg",
     "trunk_angle_deg",
@@ -156,9 +159,11 @@ def analyze_image(
     with_overlay: bool = True,
     refine: bool = True,
     flip: bool = True,
+    focal_35mm: Optional[float] = None,
 ) -> Result:
     """Measure one upright RGB image (``horizon`` points may be in original-image pixels:
-    a uniform downscale leaves the angle unchanged).
+    a uniform downscale leaves the angle unchanged). ``focal_35mm``: the camera's 35 mm
+    equivalent focal length (EXIF), for the perspective correction; else a phone's is assumed.
 
     Raises :class:`ThomasCVError` subclasses on failure.
     """
@@ -167,12 +172,13 @@ def analyze_image(
         raise NoPersonFoundError(
             f"{file or 'image'}: no person found. Use a side photo with the whole body on the table in view."
         )
-    m = measure_with_horizon(rgb, lm, side=side, horizon=horizon)
+    ref = resolve_reference(rgb, lm, horizon, focal_35mm=focal_35mm)
+    m = measure_with_reference(lm, side=side, ref=ref)
     if flip:  # test-time flip: fuse with the measurement of the mirror image
         lm2 = estimate_mirrored(rgb, estimator)
         if lm2 is not None:
             try:
-                m2 = measure(lm2, side=side, horizon_deg=m.horizon_deg, horizon_source=m.horizon_source)
+                m2 = measure_with_reference(lm2, side=side, ref=ref)
             except ThomasCVError:
                 m2 = None
             if m2 is not None:
@@ -188,17 +194,85 @@ def analyze_image(
     return Result(file=file, measurement=m, findings=findings, notes=tuple(notes), overlay=overlay, landmarks=lm)
 
 
-def measure_with_horizon(rgb: np.ndarray, lm: Landmarks, *, side: Optional[str], horizon: Horizon) -> Measurement:
-    """measure() with the horizontal reference resolved (``auto``: the table edge)."""
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """The horizontal reference of one camera view, resolved.
+
+    ``horizon_deg``: angle (deg, counter-clockwise on screen positive, 0 = image x axis) of a
+    level line; ``source``: where it came from (``image``, ``angle``, ``points``,
+    ``table_edge``, ``image_fallback``). With ``homography`` (the table's long lines were
+    seen converging), angles are measured in the body plane re-projected square to the camera
+    (:mod:`thomas_cv.perspective`), and ``view_yaw_deg`` says how far the camera was turned
+    from square (deg, unsigned); ``focal_from_exif`` says whether the focal length that
+    estimate rests on came from the photo or was assumed (``DEFAULT_FOCAL_35MM``).
+    """
+
+    horizon_deg: float = 0.0
+    source: str = "image"
+    homography: Optional[np.ndarray] = None
+    view_yaw_deg: Optional[float] = None
+    focal_from_exif: bool = False
+    table_edge: Optional[tuple] = None
+    table_lines: tuple = ()
+
+
+def resolve_reference(
+    rgb: np.ndarray, lm: Landmarks, horizon: Horizon = Horizon(), *, focal_35mm: Optional[float] = None
+) -> Reference:
+    """The horizontal reference for ``rgb`` (``auto``: the table edge, and the perspective of
+    the table's long lines when three or more of them are found)."""
     if horizon.kind != "auto":
-        return measure(lm, side=side, horizon_deg=horizon.degrees(), horizon_source=horizon.kind)
-    from .horizon import find_table_edge
+        return Reference(horizon.degrees(), horizon.kind)
+    from .horizon import find_table_edge, find_table_perspective
+    from .perspective import body_plane_rectification, focal_px_from_35mm
 
     edge = find_table_edge(rgb, lm)
-    if edge is None:
-        return measure(lm, side=side, horizon_deg=0.0, horizon_source="image_fallback")
-    m = measure(lm, side=side, horizon_deg=edge.horizon_deg, horizon_source="table_edge")
-    return dataclasses.replace(m, points={**m.points, "table_edge": [list(edge.p1), list(edge.p2)]})
+    h, w = rgb.shape[:2]
+    f_px = focal_px_from_35mm(focal_35mm or C.DEFAULT_FOCAL_35MM, w, h)
+    persp = find_table_perspective(rgb, lm, f_px, edge)
+    if persp is None:
+        if edge is None:
+            return Reference(0.0, "image_fallback")
+        return Reference(edge.horizon_deg, "table_edge", table_edge=(edge.p1, edge.p2))
+    H = body_plane_rectification(persp.direction, f_px, (w / 2.0, h / 2.0), vertical=persp.vertical)
+    if edge is not None:
+        drawn = (edge.p1, edge.p2)
+    else:  # no single dominant edge: draw the longest of the table lines instead
+        longest = max(persp.segments, key=lambda s_: np.hypot(s_[2] - s_[0], s_[3] - s_[1]))
+        drawn = (tuple(longest[:2]), tuple(longest[2:]))
+    return Reference(
+        horizon_from_points(*drawn), "table_edge", H, persp.view_yaw_deg, focal_35mm is not None, drawn, persp.segments,
+    )
+
+
+def measure_with_reference(lm: Landmarks, *, side: Optional[str], ref: Reference) -> Measurement:
+    """measure() against a resolved reference; points stay in image pixels."""
+    if ref.homography is None:
+        m = measure(lm, side=side, horizon_deg=ref.horizon_deg, horizon_source=ref.source)
+    else:
+        H = ref.homography
+        square = Landmarks(xy=apply_homography(H, lm.xy), visibility=lm.visibility, image_size=lm.image_size,
+                           depth=lm.depth)
+        m = measure(square, side=side, horizon_deg=0.0, horizon_source=ref.source, in_picture=lm.inside())
+        Hinv = np.linalg.inv(H)
+        points = {k: apply_homography(Hinv, [v])[0].tolist() for k, v in m.points.items()}
+        # the level line through the tested hip, as the image shows it
+        hip_sq = apply_homography(H, [points["hip"]])[0]
+        level = apply_homography(Hinv, [hip_sq + (100.0, 0.0)])[0]
+        flags = m.flags
+        if ref.view_yaw_deg is not None and ref.view_yaw_deg > C.VIEW_YAW_FLAG_DEG:
+            flags = flags + (make_flag("oblique_view", value=ref.view_yaw_deg),)
+        m = dataclasses.replace(m, points=points, horizon_deg=horizon_from_points(points["hip"], level),
+                                view_yaw_deg=ref.view_yaw_deg, flags=flags)
+    if ref.table_edge is not None:
+        m = dataclasses.replace(m, points={**m.points, "table_edge": [list(ref.table_edge[0]), list(ref.table_edge[1])]})
+    return m
+
+
+def measure_with_horizon(rgb: np.ndarray, lm: Landmarks, *, side: Optional[str], horizon: Horizon,
+                         focal_35mm: Optional[float] = None) -> Measurement:
+    """measure() with the horizontal reference resolved (``auto``: the table edge)."""
+    return measure_with_reference(lm, side=side, ref=resolve_reference(rgb, lm, horizon, focal_35mm=focal_35mm))
 
 
 def analyze_path(
@@ -220,7 +294,8 @@ def analyze_path(
     try:
         img = load_image(src)
         return analyze_image(
-            img.rgb, estimator, file=file, side=side, horizon=horizon, pain=pain, with_overlay=with_overlay, **options
+            img.rgb, estimator, file=file, side=side, horizon=horizon, pain=pain, with_overlay=with_overlay,
+            focal_35mm=img.focal_35mm, **options
         )
     except ThomasCVError as exc:
         return Result(file=file, error=exc)
@@ -273,7 +348,7 @@ def iter_analyze(
                 yield Result(file=file, error=img)
                 continue
             try:
-                yield analyze_image(img.rgb, estimator, file=file, **kwargs)
+                yield analyze_image(img.rgb, estimator, file=file, focal_35mm=img.focal_35mm, **kwargs)
             except ThomasCVError as exc:
                 yield Result(file=file, error=exc)
             except Exception as exc:  # noqa: BLE001
@@ -284,9 +359,12 @@ __all__ = [
     "CONTRACT_KEYS",
     "DISCLAIMER",
     "Horizon",
+    "Reference",
     "Result",
     "Finding",
     "analyze_image",
     "analyze_path",
     "iter_analyze",
+    "measure_with_reference",
+    "resolve_reference",
 ]

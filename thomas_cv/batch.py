@@ -157,6 +157,11 @@ class _Journal:
     def __init__(self, path: Path, cols: list[str]):
         self.cols = cols
         new = not path.exists() or path.stat().st_size == 0
+        if not new:  # resuming a journal written by another version: keep its columns
+            with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+                header = next(csv.reader(fh), None)
+            if header and "file" in header:
+                self.cols = header
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         if new:
             self._write(dict(zip(cols, cols)))

@@ -67,3 +67,11 @@ SIDE_VIEW_MIN_THIGH_TO_TRUNK = 0.45
 MAX_IMAGE_PIXELS = 100_000_000    # refuse larger images (decompression bombs)
 MODEL_MAX_SIDE_PX = 1280          # images are downscaled to this before the model
 MAX_VIDEO_FRAMES = 20_000
+
+# --- Camera view (perspective from the table's long lines, thomas_cv.perspective) -----------
+# 35 mm-equivalent focal length assumed when the photo carries none in its EXIF: the main
+# camera of current phones is 24-28 mm equivalent (vendor specifications); webcams are
+# similar or longer. It scales the estimated camera yaw (tan yaw ~ focal length).
+DEFAULT_FOCAL_35MM = 28.0
+# Beyond this camera yaw the view is flagged (issue #6: "flag beyond about 15 degrees").
+VIEW_YAW_FLAG_DEG = 15.0

@@ -16,6 +16,7 @@ import numpy as np
 
 from .geometry import horizon_from_points
 from .landmarks import Landmarks, PoseLandmark
+from .perspective import fit_vanishing_direction, view_yaw_deg
 
 #: search limits (project choices, tuned on the synthetic benchmark)
 MAX_EDGE_TILT_DEG = 12.0        # a table edge further off the image axis is not trusted
@@ -25,7 +26,23 @@ MIN_SUPPORT = 0.6               # total edge length needed, in trunk lengths
 CLUSTER_DEG = 1.5               # segments within this angle belong to one edge
 MAX_EDGE_DENSITY = 0.12
 CANNY_LOW, CANNY_HIGH = 20, 60
-HOUGH_MAX_BAND_PX = 480         # wider search bands are halved before edge detection         # fraction of edge pixels in the band above which it is texture
+HOUGH_MAX_BAND_PX = 480         # wider search bands are shrunk to this before edge detection
+# perspective (table lines converging under camera yaw)
+LINES_BAND_BELOW_TRUNK = 1.5    # the table's frame and rails lie deeper than its top edge
+LINES_COLOUR_SPACE = cv2.COLOR_RGB2LAB
+LINES_MAX_BAND_PX = 640         # line-segment detection on at most this band width
+LINES_MIN_LENGTH = 0.3          # a table line is at least this long, in trunk lengths
+LINES_MAX_TILT_DEG = 20.0       # converging table lines tilt more than the top edge
+LINES_INLIER_DEG = 0.25         # a segment points at the vanishing point within this
+MAX_VIEW_YAW_DEG = 40.0        # table lines converging faster than this are not the table
+LINES_DISTINCT = 0.02          # segments further apart than this (trunk lengths) are different lines
+LINES_MIN_DISTINCT = 3          # lines that must agree on the vanishing point
+LEG_CLEARANCE = 0.15            # vertical lines this close to a leg (trunk lengths) are the leg
+VERTICAL_MIN_LENGTH = 0.15      # a table leg, in trunk lengths
+VERTICAL_MIN_SPREAD = 0.5       # between the outermost vertical lines, in trunk lengths
+VERTICAL_MAX_TILT_DEG = 15.0    # vertical lines lean less than this in the image
+VERTICAL_MAX_PITCH_DEG = 35.0   # camera looking down (or up) by more is not believed
+LINES_MIN_SPREAD = 0.08         # distance between the outermost table lines, in trunk lengths
 
 
 @dataclass(frozen=True)
@@ -131,3 +148,131 @@ def find_table_edge(image_rgb: np.ndarray, lm: Landmarks) -> Optional[TableEdge]
     reach = ends @ direction
     p1, p2 = centre + direction * reach.min(), centre + direction * reach.max()
     return TableEdge(angle, tuple(p1.tolist()), tuple(p2.tolist()), float(min(1.0, support / 2)))
+
+
+@dataclass(frozen=True)
+class TablePerspective:
+    """The table's long, level lines and where they converge.
+
+    ``direction``: unit 3D direction of the lines in the camera frame (x right, y down,
+    z forward), from their vanishing point; ``view_yaw_deg``: how far the camera is turned
+    from square to the table (degrees, unsigned); ``segments``: the lines used (N, 4 pixels);
+    ``support``: their total length in trunk lengths; ``vertical``: the 3D direction of the
+    vertical lines (table legs), when found.
+    """
+
+    direction: tuple[float, float, float]
+    view_yaw_deg: float
+    segments: tuple
+    support: float
+    vertical: Optional[tuple[float, float, float]] = None
+
+
+def find_table_perspective(
+    image_rgb: np.ndarray, lm: Landmarks, f_px: float, edge: Optional[TableEdge] = None
+) -> Optional[TablePerspective]:
+    """The vanishing direction of the table's long lines (top edges, padding seams, frame
+    rails: level and parallel to the body) in a band under the trunk, consistent with the
+    table ``edge`` when one was found; None unless three distinct lines, far enough apart to
+    show their convergence, agree."""
+    P = PoseLandmark
+    sh = (lm.point(P.LEFT_SHOULDER) + lm.point(P.RIGHT_SHOULDER)) / 2
+    hp = (lm.point(P.LEFT_HIP) + lm.point(P.RIGHT_HIP)) / 2
+    trunk = hp - sh
+    tlen = float(np.hypot(*trunk))
+    if tlen < 20:
+        return None
+    h, w = image_rgb.shape[:2]
+    x0, x1 = sorted((sh[0], hp[0]))
+    pad = 0.8 * tlen
+    bx0, by0 = int(max(0, x0 - pad)), int(max(0, min(sh[1], hp[1]) - 0.1 * tlen))
+    bx1, by1 = int(min(w, x1 + pad)), int(min(h, max(sh[1], hp[1]) + LINES_BAND_BELOW_TRUNK * tlen))
+    if bx1 - bx0 < 16 or by1 - by0 < 16:
+        return None
+    band = image_rgb[by0:by1, bx0:bx1]
+    f = min(1.0, LINES_MAX_BAND_PX / band.shape[1])
+    if f < 1.0:
+        band = cv2.resize(band, (LINES_MAX_BAND_PX, max(16, round(band.shape[0] * f))), interpolation=cv2.INTER_AREA)
+    # lightness and colour-opponent channels: a padding seam may differ from the frame below
+    # it in hue more than in brightness
+    lsd = cv2.createLineSegmentDetector(cv2.LSD_REFINE_STD)
+    found = [lsd.detect(np.ascontiguousarray(ch))[0] for ch in cv2.split(cv2.cvtColor(band, LINES_COLOUR_SPACE))]
+    found = [x[:, 0, :] for x in found if x is not None]
+    if not found:
+        return None
+    all_segs = np.vstack(found).astype(float) / f + np.array([bx0, by0, bx0, by0], dtype=float)
+    segs = all_segs
+    d = segs[:, 2:] - segs[:, :2]
+    length = np.hypot(d[:, 0], d[:, 1])
+    tilt = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
+    tilt = (tilt + 90.0) % 180.0 - 90.0
+    n = np.array([-trunk[1], trunk[0]]) / tlen  # normal of the trunk line, pointing image-down
+    if n[1] < 0:
+        n = -n
+    depth = ((segs[:, :2] + segs[:, 2:]) / 2 - sh) @ n
+    keep = (length >= LINES_MIN_LENGTH * tlen) & (np.abs(tilt) <= LINES_MAX_TILT_DEG) & (depth >= -0.05 * tlen)
+    segs, length = segs[keep], length[keep]
+    anchor = None if edge is None else (*edge.p1, *edge.p2)
+    fit = fit_vanishing_direction(segs, f_px, (w / 2.0, h / 2.0), inlier_deg=LINES_INLIER_DEG, anchor=anchor)
+    if fit is None:
+        return None
+    direction, inl = fit
+    if view_yaw_deg(direction) > MAX_VIEW_YAW_DEG:
+        return None  # not a photo of the test from the side
+    used = segs[inl]
+    # two lines always meet somewhere: the vanishing point is only confirmed by a third, and
+    # the convergence is only measurable between lines some distance apart
+    mids = (used[:, :2] + used[:, 2:]) / 2
+    offsets = np.sort((mids - mids.mean(axis=0)) @ n)
+    distinct = 1 + int(np.count_nonzero(np.diff(offsets) > LINES_DISTINCT * tlen))
+    if distinct < LINES_MIN_DISTINCT or float(np.ptp(offsets)) < LINES_MIN_SPREAD * tlen:
+        return None
+    vertical = _vertical_direction(_away_from_legs(all_segs, lm, LEG_CLEARANCE * tlen), f_px, (w / 2.0, h / 2.0), tlen)
+    return TablePerspective(
+        tuple(float(v) for v in direction),
+        view_yaw_deg(direction),
+        tuple(tuple(float(v) for v in s_) for s_ in used),
+        float(length[inl].sum() / tlen),
+        None if vertical is None else tuple(float(v) for v in vertical),
+    )
+
+
+def _away_from_legs(segs: np.ndarray, lm: Landmarks, clearance: float) -> np.ndarray:
+    """The segments whose midpoints lie further than ``clearance`` pixels from both legs
+    (hip-knee-ankle-heel): a hanging shank is near vertical, but not a vertical of the room."""
+    P = PoseLandmark
+    mids = (segs[:, :2] + segs[:, 2:]) / 2
+    keep = np.ones(len(segs), bool)
+    for chain in ((P.LEFT_HIP, P.LEFT_KNEE, P.LEFT_ANKLE, P.LEFT_HEEL, P.LEFT_FOOT_INDEX),
+                  (P.RIGHT_HIP, P.RIGHT_KNEE, P.RIGHT_ANKLE, P.RIGHT_HEEL, P.RIGHT_FOOT_INDEX)):
+        for a, b in zip(chain[:-1], chain[1:]):
+            pa, pb = lm.point(a), lm.point(b)
+            ab = pb - pa
+            t = np.clip(((mids - pa) @ ab) / max(float(ab @ ab), 1e-9), 0.0, 1.0)
+            dist = np.hypot(*(mids - (pa + t[:, None] * ab)).T)
+            keep &= dist > clearance
+    return segs[keep]
+
+
+def _vertical_direction(segs: np.ndarray, f_px: float, centre, tlen: float) -> Optional[np.ndarray]:
+    """The vanishing direction of vertical lines under the trunk (the table's legs, the edges
+    of its end, door frames), when three distinct ones agree; it tells how far the camera
+    looks down."""
+    d = segs[:, 2:] - segs[:, :2]
+    length = np.hypot(d[:, 0], d[:, 1])
+    off_vertical = np.degrees(np.arctan2(np.abs(d[:, 0]), np.abs(d[:, 1])))
+    keep = (length >= VERTICAL_MIN_LENGTH * tlen) & (off_vertical <= VERTICAL_MAX_TILT_DEG)
+    segs = segs[keep]
+    fit = fit_vanishing_direction(segs, f_px, centre, inlier_deg=LINES_INLIER_DEG)
+    if fit is None:
+        return None
+    direction, inl = fit
+    used = segs[inl]
+    xs = np.sort((used[:, 0] + used[:, 2]) / 2)
+    if 1 + int(np.count_nonzero(np.diff(xs) > LINES_DISTINCT * tlen)) < LINES_MIN_DISTINCT:
+        return None
+    if float(np.ptp(xs)) < VERTICAL_MIN_SPREAD * tlen:
+        return None  # the two edges of one leg: too close together to show the convergence
+    if np.degrees(np.arccos(min(1.0, abs(direction[1])))) > VERTICAL_MAX_PITCH_DEG:
+        return None  # not the vertical of a photo taken about level
+    return direction

@@ -85,6 +85,12 @@ class Landmarks:
     def vis(self, lm: PoseLandmark) -> float:
         return float(self.visibility[int(lm)])
 
+    def inside(self) -> np.ndarray:
+        """(33,) booleans: which landmarks lie inside the image (edges included)."""
+        w, h = self.image_size
+        x, y = self.xy[:, 0], self.xy[:, 1]
+        return (x >= 0) & (x <= w) & (y >= 0) & (y <= h)
+
     def scaled(self, factor: float) -> "Landmarks":
         """The same landmarks for an image scaled by ``factor``."""
         w, h = self.image_size

@@ -67,6 +67,9 @@ FLAG_MESSAGES = {
     "photograph from the side of the tested leg for the most reliable angles.",
     "horizon_from_image": "No table edge was found, so the horizontal reference is the image's "
     "x axis: keep the camera level, or give the table edge (--horizon X1,Y1,X2,Y2) or the camera roll.",
+    "oblique_view": "The camera was about {value:.0f} deg from square to the body (the table's "
+    "long edges converge): the angles are corrected for perspective but less sure. Photograph "
+    "square to the tested side.",
     "low_confidence": "Confidence is low ({value:.2f}): findings are not assessed.",
     "side_overridden": "The tested side was set by hand to {value}, but the {other} leg "
     "hangs lower: check the side.",
@@ -103,6 +106,7 @@ class Measurement:
     points: dict = field(default_factory=dict)
     flip_delta_thigh_deg: Optional[float] = None
     flip_delta_knee_deg: Optional[float] = None
+    view_yaw_deg: Optional[float] = None
 
     @property
     def flag_codes(self) -> list[str]:
@@ -121,6 +125,7 @@ class Measurement:
             "trunk_angle_deg": r(self.trunk_angle_deg),
             "horizon_deg": r(self.horizon_deg),
             "horizon_source": self.horizon_source,
+            "view_yaw_deg": None if self.view_yaw_deg is None else r(self.view_yaw_deg),
             "thigh_angle_uncertainty_deg": r(self.thigh_angle_uncertainty_deg),
             "knee_flexion_uncertainty_deg": r(self.knee_flexion_uncertainty_deg),
             "confidence": round(float(self.confidence), 2),
@@ -160,13 +165,16 @@ def measure(
     side: Optional[str] = None,
     horizon_deg: float = 0.0,
     horizon_source: str = "image",
+    in_picture: Optional[np.ndarray] = None,
 ) -> Measurement:
     """Measure the Thomas test from one person's landmarks.
 
     The tested leg is the hanging one: the leg whose hip is far less flexed relative to the
     trunk, whatever BlazePose calls it. ``side`` ("left"/"right") overrides the side label
     reported. Raises :class:`NotTestPositionError` if the person does not lie down, and
-    :class:`LandmarkNotVisibleError` if the joints cannot be placed at all.
+    :class:`LandmarkNotVisibleError` if the joints cannot be placed at all. ``in_picture``:
+    (33,) booleans, which landmarks lie inside the photo (default: inside ``lm.image_size``;
+    given when ``lm`` has been re-projected, e.g. square to the body plane).
     """
     if side is not None and side not in SIDES:
         raise ValueError(f"side must be 'left' or 'right', got {side!r}")
@@ -262,9 +270,9 @@ def measure(
     }
     # A joint placed outside the picture is a guess, however confident the model is
     # (BlazePose extrapolates legs cut off by the frame edge): no measurement from it.
-    w_img, h_img = lm.image_size
-    outside = [k for k in ("hip", "knee", "ankle")
-               if not (0 <= lm.xy[used[k]][0] <= w_img and 0 <= lm.xy[used[k]][1] <= h_img)]
+    if in_picture is None:
+        in_picture = lm.inside()
+    outside = [k for k in ("hip", "knee", "ankle") if not in_picture[used[k]]]
     if outside:
         raise LandmarkNotVisibleError(
             f"The {' and '.join(outside)} of the hanging leg {'is' if len(outside) == 1 else 'are'} outside the "

@@ -53,6 +53,7 @@ class LoadedImage:
     rgb: np.ndarray
     original_size: tuple[int, int]  # (width, height) after EXIF rotation, before downscaling
     scale: float  # rgb pixels per original pixel (<= 1)
+    focal_35mm: "float | None" = None  # EXIF FocalLengthIn35mmFilm, when the camera wrote it
 
 
 def is_image_path(path: Union[str, os.PathLike]) -> bool:
@@ -158,6 +159,7 @@ def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
                 if img.format == "JPEG":
                     _draft(img, max_side)
                 img.load()
+                focal_35mm = _focal_35mm(img)
                 img = _upright(img)
                 rgb_img = _to_rgb(img)
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -203,7 +205,7 @@ def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
             (max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BILINEAR, reducing_gap=2.0
         )
     rgb = np.asarray(rgb_img, dtype=np.uint8)
-    return LoadedImage(rgb=rgb, original_size=(ow, oh), scale=rgb.shape[1] / ow)
+    return LoadedImage(rgb=rgb, original_size=(ow, oh), scale=rgb.shape[1] / ow, focal_35mm=focal_35mm)
 
 
 _SNIFF_MESSAGES = {
@@ -227,6 +229,22 @@ def _upright(img: Image.Image) -> Image.Image:
 
 #: a JPEG may be decoded this much below ``max_side`` if that allows a coarser DCT scale
 DRAFT_SLACK = 0.75
+
+
+#: EXIF tags: the Exif sub-IFD and its FocalLengthIn35mmFilm (mm)
+_EXIF_IFD, _FOCAL_35MM = 0x8769, 0xA405
+
+
+def _focal_35mm(img: Image.Image) -> "float | None":
+    """The 35 mm-equivalent focal length the camera recorded, if plausible (8-300 mm)."""
+    if not _has_exif(img):
+        return None
+    try:
+        value = img.getexif().get_ifd(_EXIF_IFD).get(_FOCAL_35MM)
+        value = float(value) if value is not None else None
+    except (TypeError, ValueError, KeyError, OSError, struct.error):
+        return None  # damaged EXIF: the photo is still good, the focal length unknown
+    return value if value is not None and 8.0 <= value <= 300.0 else None
 
 
 def _draft(img: Image.Image, max_side: int) -> None:

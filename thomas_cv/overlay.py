@@ -103,6 +103,8 @@ def draw_overlay(
         L = np.linalg.norm(thigh_v) * 1.4
         _dashed(img, P["hip"] - hdir * L * 0.3, P["hip"] + hdir * L, HORIZON, max(1, thick // 2 + 1))
         label = f"horizontal: {HORIZON_LABEL.get(m.horizon_source, m.horizon_source)} ({m.horizon_deg:+.1f} deg)"
+        if m.view_yaw_deg is not None:  # angles measured square to the body plane
+            label += f", perspective corrected (camera {m.view_yaw_deg:.0f} deg off square)"
         # on the trunk side of the hip, below the line, clear of the leg's labels
         tw = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, fs * 0.8, 1)[0][0]
         anchor = P["hip"] - hdir * (L * 0.3 + 10 * s)

@@ -14,11 +14,11 @@ from typing import Callable, Optional, Union
 
 import numpy as np
 
-from .analyze import Horizon, Result, measure_with_horizon
+from .analyze import Horizon, Reference, Result, measure_with_reference, resolve_reference
 from .errors import NotTestPositionError, ThomasCVError, UnreadableVideoError
 from .interpret import interpret
 from .landmarks import PoseEstimator
-from .measure import fuse, measure, with_calibrated_uncertainty
+from .measure import fuse, with_calibrated_uncertainty
 from .media import iter_video_frames, open_video
 from .overlay import draw_overlay
 from .series import Stretch, longest_stable_stretch, smooth
@@ -75,6 +75,7 @@ def analyze_video(
     rows: list[dict] = []
     measurements = []
     step = max(1, int(round(info.fps / ANALYSIS_FPS)))
+    ref: Optional[Reference] = None
     for idx, t, rgb in iter_video_frames(path, step=step):
         row = {"frame": idx, "time_s": round(t, 4), "ok": False, "error": None}
         lm = estimator.estimate(rgb)
@@ -83,14 +84,14 @@ def analyze_video(
             row["error"] = "no_person_found"
         else:
             try:
-                if horizon.kind == "auto" and idx < AUTO_HORIZON_FRAMES:
-                    m = measure_with_horizon(rgb, lm, side=side, horizon=horizon)
-                    if m.horizon_source == "table_edge":  # found once: the camera is fixed
-                        horizon = Horizon("angle", m.horizon_deg)
-                else:
-                    if horizon.kind == "auto":  # no table edge in the first frames
-                        horizon = Horizon("image")
-                    m = measure(lm, side=side, horizon_deg=horizon.degrees(), horizon_source=horizon.kind)
+                if ref is None:
+                    if horizon.kind == "auto" and idx >= AUTO_HORIZON_FRAMES:
+                        ref = Reference(0.0, "image_fallback")  # no table edge in the first frames
+                    else:
+                        found = resolve_reference(rgb, lm, horizon)
+                        if horizon.kind != "auto" or found.source == "table_edge":
+                            ref = found  # found once: the camera is fixed
+                m = measure_with_reference(lm, side=side, ref=ref or found)
                 row["ok"] = True
                 row.update({k: getattr(m, k) for k in SERIES_KEYS})
                 row["confidence"] = m.confidence

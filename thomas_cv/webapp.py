@@ -247,7 +247,7 @@ class LiveSession:
         self.side: Optional[str] = None
         self.horizon = Horizon.parse("auto")
         self.pain: Optional[str] = None
-        self._auto_fixed: Optional[tuple] = None  # (horizon_deg, source) once found
+        self._auto_fixed = None  # the Reference (horizontal, perspective) once found
         self._auto_tries = 0
         self._samples: deque = deque()  # (t, thigh, knee)
         self._frames: deque = deque(maxlen=self.MAX_FRAMES)  # (t, rgb, landmarks, measurement)
@@ -322,25 +322,20 @@ class LiveSession:
         first frames only and then keeps it (the camera stands still), as the video does."""
         if horizon.kind != "auto":
             return measure(lm, side=side, horizon_deg=horizon.degrees(), horizon_source=horizon.kind)
+        from thomas_cv.analyze import Reference, measure_with_reference, resolve_reference
+
         with self.lock:
             fixed = self._auto_fixed
         if fixed is not None:
-            h, source = fixed
-            return measure(lm, side=side, horizon_deg=h, horizon_source=source)
-        from thomas_cv import analyze
-
-        mwh = getattr(analyze, "measure_with_horizon", None)
-        if mwh is None:  # a core without table-edge search
-            m = measure(lm, side=side, horizon_deg=0.0, horizon_source="image")
-        else:
-            m = mwh(rgb, lm, side=side, horizon=horizon)
+            return measure_with_reference(lm, side=side, ref=fixed)
+        ref = resolve_reference(rgb, lm, horizon)
         with self.lock:
             self._auto_tries += 1
-            if m.horizon_source == "table_edge":
-                self._auto_fixed = (m.horizon_deg, "table_edge")
+            if ref.source == "table_edge":
+                self._auto_fixed = ref
             elif self._auto_tries >= self.AUTO_HORIZON_FRAMES:
-                self._auto_fixed = (0.0, m.horizon_source)
-        return m
+                self._auto_fixed = Reference(0.0, ref.source)
+        return measure_with_reference(lm, side=side, ref=ref)
 
     def _window(self, t: float) -> list:
         return [s for s in self._samples if s[0] >= t - self.window_s]

@@ -87,11 +87,12 @@ def _init_worker():
 
 def _render_one(args):
     spec, out = args
-    from .scene import save_jpeg
+    from .scene import focal_35mm, save_jpeg
     t = time.time()
     img, side = _R.render(spec)
     q = spec.jpeg_quality or int(np.random.default_rng(spec.seed).integers(82, 94))
-    save_jpeg(Path(out) / f"{spec.name}.jpg", img, q)
+    cam = side["camera"]
+    save_jpeg(Path(out) / f"{spec.name}.jpg", img, q, f35=focal_35mm(side["width"], side["height"], cam["vfov_deg"]))
     side["render"]["jpeg_quality"] = q
     (Path(out) / f"{spec.name}.json").write_text(json.dumps(side, indent=1))
     return spec.name, time.time() - t
@@ -183,6 +184,8 @@ def main(argv=None):
     y = sub.add_parser("y4m", help="convert a video to YUV4MPEG2 (C420) for Chromium's fake camera")
     y.add_argument("inp")
     y.add_argument("out")
+    e = sub.add_parser("exif", help="add the camera's EXIF (35 mm focal length) to renders made without it")
+    e.add_argument("folder")
     v = sub.add_parser("verify", help="run BlazePose on a folder of renders, report detection/keypoint error")
     v.add_argument("folder")
     v.add_argument("--json", help="write per-image results here")
@@ -207,6 +210,20 @@ def main(argv=None):
         from .video import to_y4m
         n = to_y4m(a.inp, a.out)
         print(f"wrote {n} frames to {a.out}")
+    elif a.cmd == "exif":
+        from .scene import focal_35mm, with_exif
+        n = 0
+        for sc in sorted(Path(a.folder).glob("*.json")):
+            jpg = sc.with_suffix(".jpg")
+            meta = json.loads(sc.read_text())
+            if not jpg.exists() or "camera" not in meta:
+                continue
+            data = jpg.read_bytes()
+            if b"Exif\x00\x00" in data[:64]:
+                continue  # already has it
+            jpg.write_bytes(with_exif(data, focal_35mm(meta["width"], meta["height"], meta["camera"]["vfov_deg"])))
+            n += 1
+        print(f"added EXIF to {n} images in {a.folder}")
     elif a.cmd == "verify":
         from .verify import check_dir
         summary, rows = check_dir(a.folder, verbose=True)

@@ -495,10 +495,38 @@ def _translate(p):
     return T
 
 
-def save_jpeg(path, img, quality=90):
+def focal_35mm(w, h, vfov_deg):
+    """35 mm-equivalent focal length (by the diagonal) of the render camera, as a phone's EXIF
+    FocalLengthIn35mmFilm would give it."""
+    f_px = (h / 2) / np.tan(np.radians(vfov_deg) / 2)
+    return f_px / np.hypot(w, h) * np.hypot(36.0, 24.0)
+
+
+def camera_exif(f35):
+    """An APP1 Exif segment with the camera facts a phone records and the tool reads:
+    FocalLengthIn35mmFilm (whole millimetres, as cameras write it)."""
+    from PIL import Image
+    exif = Image.Exif()
+    exif[0x010F] = "thomas-cv synth"  # Make
+    exif.get_ifd(0x8769)[0xA405] = int(round(f35))
+    payload = exif.tobytes()
+    return b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def with_exif(jpeg: bytes, f35) -> bytes:
+    """The JPEG with a camera Exif segment right after its start marker (pixels untouched)."""
+    if jpeg[:2] != b"\xff\xd8":
+        raise ValueError("not a JPEG")
+    return jpeg[:2] + camera_exif(f35) + jpeg[2:]
+
+
+def save_jpeg(path, img, quality=90, f35=None):
     import cv2
     ok, buf = cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
+    data = buf.tobytes()
+    if f35 is not None:
+        data = with_exif(data, f35)
     with open(path, "wb") as fh:
-        fh.write(buf.tobytes())
+        fh.write(data)
