@@ -147,6 +147,17 @@ def report(items, results, horizon: str) -> None:
     cov_t = np.mean([abs(e) <= d["thigh_angle_uncertainty_deg"] for e, (_, d) in zip(e_t, ok)]) if ok else float("nan")
     cov_k = np.mean([abs(e) <= d["knee_flexion_uncertainty_deg"] for e, (_, d) in zip(e_k, ok)]) if ok else float("nan")
     print(f"uncertainty covers the true error: thigh {100 * cov_t:.1f}%, knee {100 * cov_k:.1f}% (target >= 90%)")
+    # view check: camera yaw estimated from the table's converging lines, flagged beyond 15 deg
+    by_yaw: dict = {}
+    for m, d in ok:
+        by_yaw.setdefault(abs(float(m["camera"]["yaw_deg"])), []).append(d)
+    parts = []
+    for yaw, ds in sorted(by_yaw.items()):
+        est = [d["view_yaw_deg"] for d in ds if d.get("view_yaw_deg") is not None]
+        err = f", error {np.mean(np.abs(np.array(est) - yaw)):.1f} mean / {np.max(np.abs(np.array(est) - yaw)):.1f} worst" if est else ""
+        flagged = sum("oblique_view" in d["flags"] for d in ds)
+        parts.append(f"yaw {yaw:.0f}: estimated {len(est)}/{len(ds)}{err}, flagged oblique {flagged}/{len(ds)}")
+    print("view check: " + "; ".join(parts))
     secs = [d["seconds"] for _, d in rows]
     print(f"seconds per image (measure only, incl. decode): median {np.median(secs):.3f}")
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from thomas_cv.geometry import segment_angle_below_horizontal
-from thomas_cv.horizon import find_table_perspective
+from thomas_cv.horizon import _distinct_lines, find_table_perspective
 from thomas_cv.landmarks import Landmarks, PoseLandmark
 from thomas_cv.perspective import (
     apply_homography,
@@ -187,3 +187,24 @@ def test_table_lines_found_in_a_drawn_image(yaw):
 @pytest.mark.parametrize("f35,w,h,expected", [(43.27, 1280, 960, 1600.0), (26, 4032, 3024, 3030.0), (28, 960, 1280, 1035.5)])
 def test_focal_length_from_35mm_equivalent(f35, w, h, expected):
     assert focal_px_from_35mm(f35, w, h) == pytest.approx(expected, rel=1e-3)
+
+
+def test_pieces_of_one_tilted_edge_are_one_line():
+    """Regression: pieces of one edge tilted by a rolled camera (and the same piece found in
+    two colour channels) were counted as different lines, so two real lines passed for three
+    and a false vanishing point flagged a square photo as 37 deg oblique."""
+    t = math.radians(6)
+    d = np.array([math.cos(t), math.sin(t)])
+    p0 = np.array([500.0, 760.0])
+    pieces = [np.r_[p0 + a * d, p0 + b * d] for a, b in ((0, 170), (175, 350), (355, 520))]
+    other = np.array([280.0, 700.0, 378.0, 710.0])  # 40 px above the edge's extension
+    segs = np.array(pieces + [other, other])
+    n, spread = _distinct_lines(segs, 6.0)
+    assert n == 2
+    assert spread > 30
+
+
+def test_three_parallel_lines_are_three_lines_with_their_spacing():
+    segs = np.array([[0, 100, 400, 100], [0, 140, 400, 140], [0, 200, 400, 200]], float)
+    n, spread = _distinct_lines(segs, 5.0)
+    assert n == 3 and spread == pytest.approx(100.0)

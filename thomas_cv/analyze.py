@@ -21,7 +21,7 @@ from .landmarks import Landmarks, PoseEstimator
 from .measure import Measurement, fuse, make_flag, measure, more_plausible, with_calibrated_uncertainty
 from .media import Source, load_image
 from .overlay import draw_overlay
-from .person import estimate_mirrored, find_lying_person
+from .person import estimate_mirrored, estimate_on_crop, find_lying_person
 from .perspective import apply_homography
 
 #: the output contract's columns, in order (CSV); findings follow as <muscle>_status
@@ -50,6 +50,9 @@ CONTRACT_KEYS = (
 
 #: a mirror-image measurement further off than this is a different reading, not fused
 FLIP_AGREE_DEG = 10.0
+#: when the mirror-image reading differs by this much (either angle), a third look (a crop
+#: around the person) is taken and the median of the three kept
+THIRD_LOOK_DEG = 4.0
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,17 @@ def analyze_image(
                 m2 = None
             if m2 is not None:
                 dt, dk = m2.thigh_angle_deg - m.thigh_angle_deg, m2.knee_flexion_deg - m.knee_flexion_deg
-                if abs(dt) < FLIP_AGREE_DEG and abs(dk) < FLIP_AGREE_DEG:
+                m3 = None
+                if max(abs(dt), abs(dk)) >= THIRD_LOOK_DEG:  # the two looks differ: a third decides
+                    lm3 = estimate_on_crop(rgb, estimator, lm)
+                    if lm3 is not None:
+                        try:
+                            m3 = measure_with_reference(lm3, side=side, ref=ref)
+                        except ThomasCVError:
+                            m3 = None
+                if m3 is not None:
+                    m = fuse([m, m2, m3])  # the median of three: one wrong look is outvoted
+                elif abs(dt) < FLIP_AGREE_DEG and abs(dk) < FLIP_AGREE_DEG:
                     m = fuse([m, m2])
                 else:  # two different readings: keep the more plausible one
                     m = more_plausible(m, m2)

@@ -222,10 +222,8 @@ def find_table_perspective(
     used = segs[inl]
     # two lines always meet somewhere: the vanishing point is only confirmed by a third, and
     # the convergence is only measurable between lines some distance apart
-    mids = (used[:, :2] + used[:, 2:]) / 2
-    offsets = np.sort((mids - mids.mean(axis=0)) @ n)
-    distinct = 1 + int(np.count_nonzero(np.diff(offsets) > LINES_DISTINCT * tlen))
-    if distinct < LINES_MIN_DISTINCT or float(np.ptp(offsets)) < LINES_MIN_SPREAD * tlen:
+    distinct, spread = _distinct_lines(used, LINES_DISTINCT * tlen)
+    if distinct < LINES_MIN_DISTINCT or spread < LINES_MIN_SPREAD * tlen:
         return None
     vertical = _vertical_direction(_away_from_legs(all_segs, lm, LEG_CLEARANCE * tlen), f_px, (w / 2.0, h / 2.0), tlen)
     return TablePerspective(
@@ -235,6 +233,25 @@ def find_table_perspective(
         float(length[inl].sum() / tlen),
         None if vertical is None else tuple(float(v) for v in vertical),
     )
+
+
+def _distinct_lines(segs: np.ndarray, apart: float) -> tuple[int, float]:
+    """How many different straight lines the segments lie on (pieces of one edge, or the same
+    edge found in two colour channels, count once), and the largest distance between two of
+    them (pixels, measured from the longest segment's line)."""
+    lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
+    mids = (segs[:, :2] + segs[:, 2:]) / 2
+    reps: list[int] = []
+    for i in np.argsort(-lengths):
+        for j in reps:
+            d = (segs[j, 2:] - segs[j, :2]) / lengths[j]
+            if abs(float(np.cross(d, mids[i] - segs[j, :2]))) <= apart:
+                break
+        else:
+            reps.append(int(i))
+    d0 = (segs[reps[0], 2:] - segs[reps[0], :2]) / lengths[reps[0]]
+    offsets = [float(np.cross(d0, mids[j] - segs[reps[0], :2])) for j in reps]
+    return len(reps), float(np.ptp(offsets))
 
 
 def _away_from_legs(segs: np.ndarray, lm: Landmarks, clearance: float) -> np.ndarray:
@@ -268,10 +285,10 @@ def _vertical_direction(segs: np.ndarray, f_px: float, centre, tlen: float) -> O
         return None
     direction, inl = fit
     used = segs[inl]
-    xs = np.sort((used[:, 0] + used[:, 2]) / 2)
-    if 1 + int(np.count_nonzero(np.diff(xs) > LINES_DISTINCT * tlen)) < LINES_MIN_DISTINCT:
+    distinct, spread = _distinct_lines(used, LINES_DISTINCT * tlen)
+    if distinct < LINES_MIN_DISTINCT:
         return None
-    if float(np.ptp(xs)) < VERTICAL_MIN_SPREAD * tlen:
+    if spread < VERTICAL_MIN_SPREAD * tlen:
         return None  # the two edges of one leg: too close together to show the convergence
     if np.degrees(np.arccos(min(1.0, abs(direction[1])))) > VERTICAL_MAX_PITCH_DEG:
         return None  # not the vertical of a photo taken about level

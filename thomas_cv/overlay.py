@@ -103,12 +103,13 @@ def draw_overlay(
         L = np.linalg.norm(thigh_v) * 1.4
         _dashed(img, P["hip"] - hdir * L * 0.3, P["hip"] + hdir * L, HORIZON, max(1, thick // 2 + 1))
         label = f"horizontal: {HORIZON_LABEL.get(m.horizon_source, m.horizon_source)} ({m.horizon_deg:+.1f} deg)"
-        if m.view_yaw_deg is not None:  # angles measured square to the body plane
-            label += f", perspective corrected (camera {m.view_yaw_deg:.0f} deg off square)"
         # on the trunk side of the hip, below the line, clear of the leg's labels
         tw = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, fs * 0.8, 1)[0][0]
-        anchor = P["hip"] - hdir * (L * 0.3 + 10 * s)
-        _text(img, label, anchor + np.array([-tw if hdir[0] > 0 else 0, 28 * s]), fs * 0.8, HORIZON, 1)
+        anchor = P["hip"] - hdir * (L * 0.3 + 10 * s) + np.array([-tw if hdir[0] > 0 else 0, 28 * s])
+        step = _text(img, label, anchor, fs * 0.8, HORIZON, 1)
+        if m.view_yaw_deg is not None:  # angles measured square to the body plane
+            _text(img, f"perspective corrected: camera {m.view_yaw_deg:.0f} deg off square", anchor + (0, step),
+                  fs * 0.8, HORIZON, 1)
         # tested leg
         for a, b in (("hip", "knee"), ("knee", "ankle")):
             cv2.line(img, _pt(P[a]), _pt(P[b]), LEG_COLOUR, thick + 1, cv2.LINE_AA)

@@ -86,6 +86,24 @@ def refine_on_crop(rgb: np.ndarray, estimator: PoseEstimator, lm: Landmarks) -> 
     return _offset(lm2, x0, y0, s, (w, h))
 
 
+def estimate_on_crop(rgb: np.ndarray, estimator: PoseEstimator, lm: Landmarks, pad: float = 0.25) -> Optional[Landmarks]:
+    """Another look at the person: a crop around ``lm``'s body, brought to the model's working
+    size (up or down); landmarks in ``rgb``'s pixels, or None if nobody is found in it."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = body_box(lm, pad=pad)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return None
+    crop = rgb[y0:y1, x0:x1]
+    s = REFINE_TARGET_SIDE_PX / max(crop.shape[:2])
+    size = (max(1, round(crop.shape[1] * s)), max(1, round(crop.shape[0] * s)))
+    crop = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA)
+    found = estimator.estimate(np.ascontiguousarray(crop))
+    if found is None:
+        return None
+    return _offset(found, x0, y0, s, (w, h))
+
+
 #: a body box lying this much inside an upright person's box is that same person
 SAME_PERSON_INSIDE = 0.8
 #: ... and this much smaller than it (the subject re-found after a merged first look is not)

@@ -660,8 +660,10 @@ def show_result(st, res: Result, name: str, key: str, blur: bool, extra: Optiona
                   help="Flexion of the hugged hip: too little and the pelvis is not flat.", border=True)
         c1.metric("Knee inner angle", _fmt_deg(d["knee_inner_angle_deg"]), border=True)
         c2.metric("Confidence", f"{d['confidence']:.2f}", border=True)
+        view = ("" if d.get("view_yaw_deg") is None
+                else f" · perspective corrected: camera {d['view_yaw_deg']:.0f}° off square")
         st.caption(f"Tested side: **{d['side']}** · horizontal reference: {d['horizon_source']} "
-                   f"({d['horizon_deg']:+.1f}°) · uncertainty ±{d['thigh_angle_uncertainty_deg']:.0f}° thigh, "
+                   f"({d['horizon_deg']:+.1f}°){view} · uncertainty ±{d['thigh_angle_uncertainty_deg']:.0f}° thigh, "
                    f"±{d['knee_flexion_uncertainty_deg']:.0f}° knee")
     st.markdown("#### Findings")
     for mu in MUSCLES:
