@@ -178,29 +178,19 @@ def analyze_image(
     ref = resolve_reference(rgb, lm, horizon, focal_35mm=focal_35mm)
     m = measure_with_reference(lm, side=side, ref=ref)
     if flip:  # test-time flip: fuse with the measurement of the mirror image
-        lm2 = estimate_mirrored(rgb, estimator)
-        if lm2 is not None:
-            try:
-                m2 = measure_with_reference(lm2, side=side, ref=ref)
-            except ThomasCVError:
-                m2 = None
-            if m2 is not None:
-                dt, dk = m2.thigh_angle_deg - m.thigh_angle_deg, m2.knee_flexion_deg - m.knee_flexion_deg
-                m3 = None
-                if max(abs(dt), abs(dk)) >= THIRD_LOOK_DEG:  # the two looks differ: a third decides
-                    lm3 = estimate_on_crop(rgb, estimator, lm)
-                    if lm3 is not None:
-                        try:
-                            m3 = measure_with_reference(lm3, side=side, ref=ref)
-                        except ThomasCVError:
-                            m3 = None
-                if m3 is not None:
-                    m = fuse([m, m2, m3])  # the median of three: one wrong look is outvoted
-                elif abs(dt) < FLIP_AGREE_DEG and abs(dk) < FLIP_AGREE_DEG:
-                    m = fuse([m, m2])
-                else:  # two different readings: keep the more plausible one
-                    m = more_plausible(m, m2)
-                m = dataclasses.replace(m, flip_delta_thigh_deg=abs(dt), flip_delta_knee_deg=abs(dk))
+        m2 = _another_look(estimate_mirrored(rgb, estimator), side, ref)
+        if m2 is not None:
+            dt, dk = m2.thigh_angle_deg - m.thigh_angle_deg, m2.knee_flexion_deg - m.knee_flexion_deg
+            m3 = None
+            if max(abs(dt), abs(dk)) >= THIRD_LOOK_DEG:  # the two looks differ: a third decides
+                m3 = _another_look(estimate_on_crop(rgb, estimator, lm), side, ref)
+            if m3 is not None:
+                m = fuse([m, m2, m3])  # the median of three: one wrong look is outvoted
+            elif abs(dt) < FLIP_AGREE_DEG and abs(dk) < FLIP_AGREE_DEG:
+                m = fuse([m, m2])
+            else:  # two different readings: keep the more plausible one
+                m = more_plausible(m, m2)
+            m = dataclasses.replace(m, flip_delta_thigh_deg=abs(dt), flip_delta_knee_deg=abs(dk))
     m = with_calibrated_uncertainty(m)
     findings, notes = interpret(m, pain=pain)
     overlay = draw_overlay(rgb, m, findings) if with_overlay else None
@@ -256,6 +246,16 @@ def resolve_reference(
     return Reference(
         horizon_from_points(*drawn), "table_edge", H, persp.view_yaw_deg, focal_35mm is not None, drawn, persp.segments,
     )
+
+
+def _another_look(lm: Optional[Landmarks], side: Optional[str], ref: "Reference") -> Optional[Measurement]:
+    """The measurement from a second set of landmarks, or None when there is none to use."""
+    if lm is None:
+        return None
+    try:
+        return measure_with_reference(lm, side=side, ref=ref)
+    except ThomasCVError:
+        return None
 
 
 def measure_with_reference(lm: Landmarks, *, side: Optional[str], ref: Reference) -> Measurement:

@@ -68,32 +68,46 @@ def _edges(image_rgb: np.ndarray) -> np.ndarray:
     return out
 
 
-def find_table_edge(image_rgb: np.ndarray, lm: Landmarks) -> Optional[TableEdge]:
-    """The table's long edge below the trunk, or None when no edge is found with confidence."""
+def _trunk(lm: Landmarks):
+    """Shoulder centre, hip centre, the trunk vector between them and its length (pixels), or
+    None for a trunk too short to search around."""
     P = PoseLandmark
     sh = (lm.point(P.LEFT_SHOULDER) + lm.point(P.RIGHT_SHOULDER)) / 2
     hp = (lm.point(P.LEFT_HIP) + lm.point(P.RIGHT_HIP)) / 2
-    trunk = hp - sh
-    tlen = float(np.hypot(*trunk))
-    if tlen < 20:
-        return None
-    trunk_deg = horizon_from_points(sh, hp)
+    tlen = float(np.hypot(*(hp - sh)))
+    return None if tlen < 20 else (sh, hp, hp - sh, tlen)
+
+
+def _band(image_rgb: np.ndarray, sh, hp, tlen: float, side: float, below: float, max_width: int, min_px: int):
+    """The search band under the trunk: the trunk's x range widened by ``side`` trunk lengths
+    each way, from just above the trunk to ``below`` trunk lengths under it, shrunk to at most
+    ``max_width`` pixels wide. Returns (band, shrink factor, x0, y0) or None if too small."""
     h, w = image_rgb.shape[:2]
-    # search band: below the trunk line (image-down), spanning the trunk's x range widened
     x0, x1 = sorted((sh[0], hp[0]))
-    pad = 0.6 * tlen
-    y_top = min(sh[1], hp[1]) - 0.1 * tlen
-    y_bot = max(sh[1], hp[1]) + BAND_BELOW_TRUNK * tlen
-    bx0, by0 = int(max(0, x0 - pad)), int(max(0, y_top))
-    bx1, by1 = int(min(w, x1 + pad)), int(min(h, y_bot))
-    if bx1 - bx0 < 8 or by1 - by0 < 8:
+    bx0, by0 = int(max(0, x0 - side * tlen)), int(max(0, min(sh[1], hp[1]) - 0.1 * tlen))
+    bx1, by1 = int(min(w, x1 + side * tlen)), int(min(h, max(sh[1], hp[1]) + below * tlen))
+    if bx1 - bx0 < min_px or by1 - by0 < min_px:
         return None
+    band = image_rgb[by0:by1, bx0:bx1]
+    f = min(1.0, max_width / band.shape[1])
+    if f < 1.0:
+        band = cv2.resize(band, (max_width, max(min_px, round(band.shape[0] * f))), interpolation=cv2.INTER_AREA)
+    return band, f, bx0, by0
+
+
+def find_table_edge(image_rgb: np.ndarray, lm: Landmarks) -> Optional[TableEdge]:
+    """The table's long edge below the trunk, or None when no edge is found with confidence."""
+    found = _trunk(lm)
+    if found is None:
+        return None
+    sh, hp, trunk, tlen = found
+    trunk_deg = horizon_from_points(sh, hp)
     # edges only inside the search band (the rest of the picture is never looked at); a wide
     # band is shrunk first: long straight edges survive, and the search is several times cheaper
-    band_rgb = image_rgb[by0:by1, bx0:bx1]
-    f = min(1.0, HOUGH_MAX_BAND_PX / band_rgb.shape[1])
-    if f < 1.0:
-        band_rgb = cv2.resize(band_rgb, (HOUGH_MAX_BAND_PX, max(8, round(band_rgb.shape[0] * f))), interpolation=cv2.INTER_AREA)
+    cut = _band(image_rgb, sh, hp, tlen, 0.6, BAND_BELOW_TRUNK, HOUGH_MAX_BAND_PX, 8)
+    if cut is None:
+        return None
+    band_rgb, f, bx0, by0 = cut
     edges = _edges(band_rgb)
     # keep only edge pixels of roughly horizontal edges (gradient mostly vertical): table legs,
     # limbs and wall corners drop out, and the line search has far fewer points to vote
@@ -175,24 +189,15 @@ def find_table_perspective(
     rails: level and parallel to the body) in a band under the trunk, consistent with the
     table ``edge`` when one was found; None unless three distinct lines, far enough apart to
     show their convergence, agree."""
-    P = PoseLandmark
-    sh = (lm.point(P.LEFT_SHOULDER) + lm.point(P.RIGHT_SHOULDER)) / 2
-    hp = (lm.point(P.LEFT_HIP) + lm.point(P.RIGHT_HIP)) / 2
-    trunk = hp - sh
-    tlen = float(np.hypot(*trunk))
-    if tlen < 20:
+    found = _trunk(lm)
+    if found is None:
         return None
+    sh, hp, trunk, tlen = found
     h, w = image_rgb.shape[:2]
-    x0, x1 = sorted((sh[0], hp[0]))
-    pad = 0.8 * tlen
-    bx0, by0 = int(max(0, x0 - pad)), int(max(0, min(sh[1], hp[1]) - 0.1 * tlen))
-    bx1, by1 = int(min(w, x1 + pad)), int(min(h, max(sh[1], hp[1]) + LINES_BAND_BELOW_TRUNK * tlen))
-    if bx1 - bx0 < 16 or by1 - by0 < 16:
+    cut = _band(image_rgb, sh, hp, tlen, 0.8, LINES_BAND_BELOW_TRUNK, LINES_MAX_BAND_PX, 16)
+    if cut is None:
         return None
-    band = image_rgb[by0:by1, bx0:bx1]
-    f = min(1.0, LINES_MAX_BAND_PX / band.shape[1])
-    if f < 1.0:
-        band = cv2.resize(band, (LINES_MAX_BAND_PX, max(16, round(band.shape[0] * f))), interpolation=cv2.INTER_AREA)
+    band, f, bx0, by0 = cut
     # lightness and colour-opponent channels: a padding seam may differ from the frame below
     # it in hue more than in brightness
     lsd = cv2.createLineSegmentDetector(cv2.LSD_REFINE_STD)
