@@ -61,14 +61,16 @@ def normalised_lines(segments, f_px: float, centre) -> np.ndarray:
 
 
 def _angular_residual(v: np.ndarray, segments: np.ndarray, f_px: float, centre) -> np.ndarray:
-    """Angle (radians) between each segment and the direction from its midpoint to the
-    vanishing point ``v`` (normalised homogeneous, possibly at infinity)."""
+    """Angle (radians) between each segment and the direction from its midpoint to each
+    vanishing point ``v`` ((M, 3) normalised homogeneous, possibly at infinity): (M, N)."""
     c = np.asarray(centre, float)
+    v = np.atleast_2d(v)
     mid = ((segments[:, :2] + segments[:, 2:]) / 2 - c) / f_px
-    towards = v[None, :2] - mid * v[2]
+    towards = v[:, None, :2] - mid[None, :, :] * v[:, None, 2:3]
     d = segments[:, 2:] - segments[:, :2]
-    cross = np.abs(towards[:, 0] * d[:, 1] - towards[:, 1] * d[:, 0])
-    return np.arcsin(np.clip(cross / (np.linalg.norm(towards, axis=1) * np.linalg.norm(d, axis=1) + 1e-12), 0, 1))
+    cross = np.abs(towards[..., 0] * d[:, 1] - towards[..., 1] * d[:, 0])
+    norm = np.linalg.norm(towards, axis=2) * np.linalg.norm(d, axis=1)
+    return np.arcsin(np.clip(cross / (norm + 1e-12), 0, 1))
 
 
 def fit_vanishing_direction(
@@ -100,22 +102,22 @@ def fit_vanishing_direction(
     lines = normalised_lines(s, f_px, centre)
     rng = np.random.default_rng(seed)
     tol = np.radians(inlier_deg)
-    best_score, best = -1.0, None
-    a = None if anchor is None else np.asarray(anchor, float).reshape(1, 4)
     pairs = [(i, j) for i in range(len(s)) for j in range(i + 1, len(s))]
     if len(pairs) > trials:
         pairs = [tuple(rng.choice(len(s), 2, replace=False)) for _ in range(trials)]
-    for i, j in pairs:
-        v = np.cross(lines[i], lines[j])
-        nv = np.linalg.norm(v)
-        if nv < 1e-12:
-            continue
-        if a is not None and _angular_residual(v / nv, a, f_px, centre)[0] >= np.radians(anchor_deg):
-            continue
-        inl = _angular_residual(v / nv, s, f_px, centre) < tol
-        score = float(lengths[inl].sum())
-        if score > best_score:
-            best_score, best = score, inl
+    i, j = np.array(pairs).T
+    hyps = np.cross(lines[i], lines[j])  # every candidate vanishing point at once
+    norms = np.linalg.norm(hyps, axis=1)
+    hyps = hyps[norms >= 1e-12] / norms[norms >= 1e-12, None]
+    if len(hyps) == 0:
+        return None
+    inliers = _angular_residual(hyps, s, f_px, centre) < tol  # (candidates, segments)
+    score = inliers.astype(float) @ lengths
+    if anchor is not None:
+        a = np.asarray(anchor, float).reshape(1, 4)
+        score[_angular_residual(hyps, a, f_px, centre)[:, 0] >= np.radians(anchor_deg)] = -1.0
+    k = int(np.argmax(score))
+    best = inliers[k] if score[k] >= 0 else None
     if best is None or best.sum() < 2:
         return None
     # least squares: the direction most nearly on every inlier line, weighted by length
