@@ -1,7 +1,7 @@
 # Developer shortcuts. The README's two commands need none of this.
 PY ?= .venv/bin/python
 
-.PHONY: setup test bench-accuracy bench-speed samples
+.PHONY: setup test bench-accuracy bench-speed samples screenshots
 
 setup:            ## a venv with everything: app, tests, browser, dask, renderer
 	python3 -m venv .venv
@@ -23,3 +23,6 @@ bench-speed:      ## speed figures on this machine
 
 samples:          ## regenerate sample_images/ (seed 7) and the clip (seed 11)
 	$(PY) -m tools.synth samples
+
+screenshots:      ## refresh docs/screenshots/ (the browser tests, screenshots kept)
+	THOMAS_CV_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/test_browser.py

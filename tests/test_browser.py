@@ -1,7 +1,8 @@
 """End to end in a real browser: the app on a free localhost port, Debian's headless Chromium
 driven by Playwright (never a downloaded browser), a fake camera playing the rendered clip.
 
-Each test also takes a screenshot of its view into ``docs/screenshots/``.
+Each test also takes a screenshot of its view into a temporary folder, or into the folder
+``THOMAS_CV_SCREENSHOTS`` names (``make screenshots`` refreshes the README's, ``docs/screenshots/``).
 Needs ``/usr/bin/chromium`` (``apt-get install chromium``) and the rendered samples.
 """
 
@@ -13,6 +14,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -23,7 +25,7 @@ from sample_data import sample_clip, sample_photos, samples_dir, truth  # noqa: 
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("THOMAS_CV_CHROMIUM", "/usr/bin/chromium")
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("THOMAS_CV_SCREENSHOTS") or Path(tempfile.gettempdir()) / "thomas-cv-screenshots")
 TOL_DEG = 6.0
 
 pytestmark = [
