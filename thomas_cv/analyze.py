@@ -206,17 +206,15 @@ class Reference:
     ``table_edge``, ``image_fallback``). With ``homography`` (the table's long lines were
     seen converging), angles are measured in the body plane re-projected square to the camera
     (:mod:`thomas_cv.perspective`), and ``view_yaw_deg`` says how far the camera was turned
-    from square (deg, unsigned); ``focal_from_exif`` says whether the focal length that
-    estimate rests on came from the photo or was assumed (``DEFAULT_FOCAL_35MM``).
+    from square (deg, unsigned); ``table_edge``: the two end points (pixels) of the table
+    line drawn on the overlay.
     """
 
     horizon_deg: float = 0.0
     source: str = "image"
     homography: Optional[np.ndarray] = None
     view_yaw_deg: Optional[float] = None
-    focal_from_exif: bool = False
     table_edge: Optional[tuple] = None
-    table_lines: tuple = ()
 
 
 def resolve_reference(
@@ -243,9 +241,7 @@ def resolve_reference(
     else:  # no single dominant edge: draw the longest of the table lines instead
         longest = max(persp.segments, key=lambda s_: np.hypot(s_[2] - s_[0], s_[3] - s_[1]))
         drawn = (tuple(longest[:2]), tuple(longest[2:]))
-    return Reference(
-        horizon_from_points(*drawn), "table_edge", H, persp.view_yaw_deg, focal_35mm is not None, drawn, persp.segments,
-    )
+    return Reference(horizon_from_points(*drawn), "table_edge", H, persp.view_yaw_deg, drawn)
 
 
 def _another_look(lm: Optional[Landmarks], side: Optional[str], ref: "Reference") -> Optional[Measurement]:
@@ -270,8 +266,7 @@ def measure_with_reference(lm: Landmarks, *, side: Optional[str], ref: Reference
         Hinv = np.linalg.inv(H)
         points = {k: apply_homography(Hinv, [v])[0].tolist() for k, v in m.points.items()}
         # the level line through the tested hip, as the image shows it
-        hip_sq = apply_homography(H, [points["hip"]])[0]
-        level = apply_homography(Hinv, [hip_sq + (100.0, 0.0)])[0]
+        level = apply_homography(Hinv, [np.asarray(m.points["hip"], float) + (100.0, 0.0)])[0]
         flags = m.flags
         if ref.view_yaw_deg is not None and ref.view_yaw_deg > C.VIEW_YAW_FLAG_DEG:
             flags = flags + (make_flag("oblique_view", value=ref.view_yaw_deg),)
@@ -280,12 +275,6 @@ def measure_with_reference(lm: Landmarks, *, side: Optional[str], ref: Reference
     if ref.table_edge is not None:
         m = dataclasses.replace(m, points={**m.points, "table_edge": [list(ref.table_edge[0]), list(ref.table_edge[1])]})
     return m
-
-
-def measure_with_horizon(rgb: np.ndarray, lm: Landmarks, *, side: Optional[str], horizon: Horizon,
-                         focal_35mm: Optional[float] = None) -> Measurement:
-    """measure() with the horizontal reference resolved (``auto``: the table edge)."""
-    return measure_with_reference(lm, side=side, ref=resolve_reference(rgb, lm, horizon, focal_35mm=focal_35mm))
 
 
 def analyze_path(

@@ -171,14 +171,12 @@ class TablePerspective:
     ``direction``: unit 3D direction of the lines in the camera frame (x right, y down,
     z forward), from their vanishing point; ``view_yaw_deg``: how far the camera is turned
     from square to the table (degrees, unsigned); ``segments``: the lines used (N, 4 pixels);
-    ``support``: their total length in trunk lengths; ``vertical``: the 3D direction of the
-    vertical lines (table legs), when found.
+    ``vertical``: the 3D direction of the vertical lines (table legs), when found.
     """
 
     direction: tuple[float, float, float]
     view_yaw_deg: float
     segments: tuple
-    support: float
     vertical: Optional[tuple[float, float, float]] = None
 
 
@@ -216,7 +214,7 @@ def find_table_perspective(
         n = -n
     depth = ((segs[:, :2] + segs[:, 2:]) / 2 - sh) @ n
     keep = (length >= LINES_MIN_LENGTH * tlen) & (np.abs(tilt) <= LINES_MAX_TILT_DEG) & (depth >= -0.05 * tlen)
-    segs, length = segs[keep], length[keep]
+    segs = segs[keep]
     anchor = None if edge is None else (*edge.p1, *edge.p2)
     fit = fit_vanishing_direction(segs, f_px, (w / 2.0, h / 2.0), inlier_deg=LINES_INLIER_DEG, anchor=anchor)
     if fit is None:
@@ -235,7 +233,6 @@ def find_table_perspective(
         tuple(float(v) for v in direction),
         view_yaw_deg(direction),
         tuple(tuple(float(v) for v in s_) for s_ in used),
-        float(length[inl].sum() / tlen),
         None if vertical is None else tuple(float(v) for v in vertical),
     )
 

@@ -75,15 +75,9 @@ def refine_on_crop(rgb: np.ndarray, estimator: PoseEstimator, lm: Landmarks) -> 
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     x0, x1 = int(max(0, cx - side / 2)), int(min(w, cx + side / 2))
     y0, y1 = int(max(0, cy - side / 2)), int(min(h, cy + side / 2))
-    crop = rgb[y0:y1, x0:x1]
-    s = REFINE_TARGET_SIDE_PX / max(crop.shape[:2])
-    if s <= 1.05:
-        return None
-    up = cv2.resize(crop, (round(crop.shape[1] * s), round(crop.shape[0] * s)), interpolation=cv2.INTER_CUBIC)
-    lm2 = estimator.estimate(np.ascontiguousarray(up))
-    if lm2 is None:
-        return None
-    return _offset(lm2, x0, y0, s, (w, h))
+    if REFINE_TARGET_SIDE_PX / max(x1 - x0, y1 - y0) <= 1.05:
+        return None  # not small: a closer look sees nothing new
+    return _estimate_in_box(rgb, estimator, x0, y0, x1, y1)
 
 
 def estimate_on_crop(rgb: np.ndarray, estimator: PoseEstimator, lm: Landmarks, pad: float = 0.25) -> Optional[Landmarks]:
@@ -94,6 +88,13 @@ def estimate_on_crop(rgb: np.ndarray, estimator: PoseEstimator, lm: Landmarks, p
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     if x1 - x0 < 16 or y1 - y0 < 16:
         return None
+    return _estimate_in_box(rgb, estimator, x0, y0, x1, y1)
+
+
+def _estimate_in_box(rgb: np.ndarray, estimator: PoseEstimator, x0: int, y0: int, x1: int, y1: int) -> Optional[Landmarks]:
+    """The model run on the box (pixels) of ``rgb`` brought to its working size (up or down);
+    landmarks in ``rgb``'s pixels, or None if nobody is found in it."""
+    h, w = rgb.shape[:2]
     crop = rgb[y0:y1, x0:x1]
     s = REFINE_TARGET_SIDE_PX / max(crop.shape[:2])
     size = (max(1, round(crop.shape[1] * s)), max(1, round(crop.shape[0] * s)))
