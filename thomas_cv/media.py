@@ -21,17 +21,15 @@ from typing import Iterator, Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import constants as C
-from .errors import (
+from .core import constants as C
+from .core.errors import (
+    ImageTooComplexError,
     ImageTooLargeError,
     ImageTooSmallError,
     UnreadableImageError,
     UnreadableVideoError,
     UnsupportedFileError,
 )
-
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".gif"}
-VIDEO_EXTS = {".mp4", ".mov", ".avi", ".mkv", ".m4v", ".webm"}
 
 Image.MAX_IMAGE_PIXELS = C.MAX_IMAGE_PIXELS
 
@@ -42,6 +40,27 @@ try:  # optional HEIC/HEIF support
     HEIF_SUPPORTED = True
 except ImportError:  # pragma: no cover - depends on the optional extra
     HEIF_SUPPORTED = False
+
+try:
+    from PIL import features as _features
+
+    AVIF_SUPPORTED = bool(_features.check("avif"))
+except (ImportError, ValueError):  # pragma: no cover - old Pillow
+    AVIF_SUPPORTED = False
+
+#: the only decoders a photo is ever handed to, whatever its name says (checked by content:
+#: an EPS or a PSD named .jpg never reaches its plug-in). MPO is the JPEG of many phones.
+Image.init()
+ALLOWED_FORMATS = tuple(f for f in ("JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF", "AVIF", "HEIF") if f in Image.OPEN)
+#: extensions of files taken as photos (the content decides how they are read)
+IMAGE_EXTS = {".jpg", ".jpeg", ".jfif", ".jpe", ".png", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".gif"} | (
+    {".avif"} if AVIF_SUPPORTED else set())
+#: other photo formats: never opened, but a batch lists them with the reason
+OTHER_PHOTO_EXTS = {".avif", ".jxl", ".jp2", ".j2k", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf",
+                    ".raw", ".psd", ".svg", ".ico", ".eps", ".tga", ".ppm", ".pgm", ".pcx", ".xcf"} - IMAGE_EXTS
+VIDEO_EXTS = {".mp4", ".mov", ".avi", ".mkv", ".m4v", ".webm"}
+#: the formats named in messages
+FORMATS_TEXT = "JPEG, PNG, WebP, BMP, TIFF, GIF" + (", AVIF" if AVIF_SUPPORTED else "") + (", HEIC" if HEIF_SUPPORTED else "")
 
 Source = Union[str, os.PathLike, bytes]
 
@@ -65,21 +84,53 @@ def is_video_path(path: Union[str, os.PathLike]) -> bool:
 
 
 def _name(src: Source) -> str:
-    return "the upload" if isinstance(src, (bytes, bytearray)) else Path(src).name
+    from .outputs import display_name
+
+    return "the upload" if isinstance(src, (bytes, bytearray)) else display_name(Path(src).name)
+
+
+#: Pillow's bytes per pixel in memory, by mode (RGB is stored as 4 bytes)
+_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+
+
+def decoded_bytes(img: Image.Image) -> int:
+    """Memory Pillow needs to hold ``img`` decoded at its current size (after ``draft``),
+    plus, for a progressive JPEG, every DCT coefficient of the full image (2 bytes each)."""
+    w, h = img.size
+    total = w * h * _MODE_BYTES.get(img.mode, 4)
+    if img.format in ("JPEG", "MPO") and ("progressive" in img.info or "progression" in img.info):
+        layers = getattr(img, "layer", None) or [("", 1, 1, 0)] * 3
+        hmax = max(int(l_[1]) for l_ in layers) or 1
+        vmax = max(int(l_[2]) for l_ in layers) or 1
+        fw, fh = getattr(img, "_thomas_full_size", img.size)
+        total += int(sum(fw * fh * int(l_[1]) * int(l_[2]) / (hmax * vmax) for l_ in layers) * 2)
+    return total
+
+
+def _shrink(img: Image.Image, max_side: int) -> Image.Image:
+    """A decoded image reduced by an integer factor so that its longer side stays at least
+    ``2 * max_side`` (box filter; nearest neighbour for modes ``reduce`` lacks), before any
+    conversion that would copy it at more bytes per pixel."""
+    k = -(-max(img.size) // (2 * max_side))  # ceil: the longer side ends between max_side and 2 * max_side
+    if k < 2:
+        return img
+    try:
+        return img.reduce(k)
+    except ValueError:  # 1, P, I;16: no reduce
+        return img.resize((max(1, img.size[0] // k), max(1, img.size[1] // k)), Image.Resampling.NEAREST)
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
     """Any Pillow mode to 8-bit RGB (alpha composited on white, 16-bit scaled down)."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(img, dtype=np.float64)
-        hi = arr.max() if arr.size else 1.0
-        arr = (arr / (hi if hi > 0 else 1.0) * 255.0).astype(np.uint8)
-        img = Image.fromarray(arr, mode="L")
-    elif img.mode == "F":
-        arr = np.nan_to_num(np.asarray(img, dtype=np.float64))
-        lo, hi = float(arr.min()), float(arr.max())
-        arr = ((arr - lo) / ((hi - lo) or 1.0) * 255.0).astype(np.uint8)
-        img = Image.fromarray(arr, mode="L")
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # float32, in place: 4 bytes a pixel at most
+        arr = np.asarray(img).astype(np.float32)
+        np.nan_to_num(arr, copy=False)
+        lo = float(arr.min()) if img.mode == "F" and arr.size else 0.0
+        hi = float(arr.max()) if arr.size else 1.0
+        arr -= lo
+        arr *= 255.0 / ((hi - lo) or 1.0)
+        np.clip(arr, 0, 255, out=arr)
+        img = Image.fromarray(arr.astype(np.uint8), mode="L")
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         img = img.convert("RGBA")
         bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
@@ -119,7 +170,7 @@ def _check_regular_file(p: Path, error, what: str, empty_advice: str) -> None:
         raise error(f"{p.name}: the file is empty (0 bytes). {empty_advice}")
 
 
-def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
+def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX, name: "str | None" = None) -> LoadedImage:
     """Read a photo from a path or bytes, upright and at most ``max_side`` pixels long.
 
     Raises :class:`UnreadableImageError` (not an image, damaged, truncated, not a file),
@@ -127,39 +178,38 @@ def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
     :class:`ImageTooLargeError` (declared size beyond ``MAX_IMAGE_PIXELS``) or
     :class:`ImageTooSmallError`. Never anything else for bad input.
     """
-    name = _name(src)
-    if not isinstance(src, (bytes, bytearray)):
-        p = Path(src)
-        _check_regular_file(p, UnreadableImageError, "a photo. Use 'thomas-cv batch' for folders",
-                            "Copy it again from the camera or phone.")
-        try:
-            fh = open(src, "rb")
-        except OSError as exc:
-            raise UnreadableImageError(f"{name}: the file cannot be opened ({exc.strerror or exc}). Check its permissions.") from exc
-    else:
-        if len(src) == 0:
-            raise UnreadableImageError(f"{name}: the file is empty (0 bytes).")
-        fh = io.BytesIO(src)
+    name = name or _name(src)
+    data = _read_photo_bytes(src, name)
+    fh = io.BytesIO(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "Corrupt EXIF data": handled here, not printed
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             try:
-                kind = _sniff(fh.read(16))
-                fh.seek(0)
+                kind = _sniff(data[:16])
                 if kind is not None and not (kind == "heic" and HEIF_SUPPORTED):
                     raise UnsupportedFileError(_SNIFF_MESSAGES[kind].format(name=name))
-                img = Image.open(fh)
+                img = Image.open(fh, formats=ALLOWED_FORMATS)
                 w0, h0 = img.size
                 if w0 * h0 > C.MAX_IMAGE_PIXELS:
                     raise ImageTooLargeError(
                         f"{name}: {w0}x{h0} pixels is too large to process safely. Resize it below "
                         f"{C.MAX_IMAGE_PIXELS // 1_000_000} megapixels."
                     )
-                if img.format == "JPEG":
+                if img.format in ("JPEG", "MPO"):
+                    _check_scans(data, w0 * h0, name)
+                    img._thomas_full_size = (w0, h0)
                     _draft(img, max_side)
+                need = decoded_bytes(img)
+                if need > C.MAX_DECODE_BYTES:
+                    raise ImageTooLargeError(
+                        f"{name}: decoding this {w0}x{h0} {img.format} ({img.mode}) would take {need / 2**20:,.0f} MB of "
+                        f"memory, more than the {C.MAX_DECODE_BYTES // 2**20} MB allowed per photo; it is refused. "
+                        "Re-export it as an 8-bit JPEG."
+                    )
                 img.load()
                 focal_35mm = _focal_35mm(img)
+                img = _shrink(img, max_side)
                 img = _upright(img)
                 rgb_img = _to_rgb(img)
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -176,8 +226,8 @@ def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
                 if not isinstance(src, (bytes, bytearray)) and is_video_path(src):
                     raise UnsupportedFileError(_SNIFF_MESSAGES["video"].format(name=name)) from exc
                 raise UnreadableImageError(
-                    f"{name}: not a readable image (the content is not JPEG, PNG, WebP, BMP, TIFF"
-                    f"{', HEIC' if HEIF_SUPPORTED else ''} or GIF). Check the file or export it again as JPEG."
+                    f"{name}: not a readable image (the content is not {FORMATS_TEXT}). "
+                    "Check the file or export it again as JPEG."
                 ) from exc
             except (OSError, SyntaxError, ValueError, EOFError, TypeError, IndexError, KeyError,
                     struct.error, ZeroDivisionError, OverflowError, RuntimeError) as exc:
@@ -188,6 +238,7 @@ def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
                 ) from exc
     finally:
         fh.close()
+        del data
     # exif_transpose may have swapped the sides; draft may have reduced them
     ow, oh = (h0, w0) if _swaps_sides(rgb_img, w0, h0) else (w0, h0)
     w, h = rgb_img.size
@@ -206,6 +257,45 @@ def load_image(src: Source, max_side: int = C.MODEL_MAX_SIDE_PX) -> LoadedImage:
         )
     rgb = np.asarray(rgb_img, dtype=np.uint8)
     return LoadedImage(rgb=rgb, original_size=(ow, oh), scale=rgb.shape[1] / ow, focal_35mm=focal_35mm)
+
+
+def _read_photo_bytes(src: Source, name: str) -> bytes:
+    """The whole file (at most ``MAX_PHOTO_FILE_BYTES``), with one-line errors."""
+    if isinstance(src, (bytes, bytearray)):
+        if len(src) == 0:
+            raise UnreadableImageError(f"{name}: the file is empty (0 bytes).")
+        data = bytes(src)
+    else:
+        p = Path(src)
+        _check_regular_file(p, UnreadableImageError, "a photo. Use 'thomas-cv batch' for folders",
+                            "Copy it again from the camera or phone.")
+        try:
+            with open(src, "rb") as fh:  # (read(n) would allocate n bytes up front)
+                size = os.fstat(fh.fileno()).st_size
+                data = fh.read(min(size, C.MAX_PHOTO_FILE_BYTES) + 1)
+        except OSError as exc:
+            raise UnreadableImageError(f"{name}: the file cannot be opened ({exc.strerror or exc}). Check its permissions.") from exc
+    if len(data) > C.MAX_PHOTO_FILE_BYTES:
+        raise ImageTooLargeError(
+            f"{name}: the file is larger than {C.MAX_PHOTO_FILE_BYTES // 2**20} MB, more than any photo needs; "
+            "re-export it as JPEG."
+        )
+    return data
+
+
+def jpeg_scan_count(data: bytes) -> int:
+    """Scans (SOS markers) in a JPEG file: 1 for a baseline JPEG, 3-12 for a progressive one.
+    (An SOS byte pair cannot occur inside entropy-coded data, where 0xFF is always stuffed.)"""
+    return data.count(b"\xff\xda")
+
+
+def _check_scans(data: bytes, pixels: int, name: str) -> None:
+    scans = jpeg_scan_count(data)
+    if scans > C.MAX_JPEG_SCANS or scans * pixels > C.MAX_JPEG_SCAN_PIXELS:
+        raise ImageTooComplexError(
+            f"{name}: this JPEG is stored in {scans} scans (a camera writes 1-12); decoding it would take far "
+            "longer than any photo, so it is refused. Re-export it as a baseline JPEG."
+        )
 
 
 _SNIFF_MESSAGES = {
@@ -270,16 +360,18 @@ def _swaps_sides(img: Image.Image, w0: int, h0: int) -> bool:
 
 
 def save_image(rgb: np.ndarray, path: Union[str, os.PathLike]) -> Path:
-    """Write an RGB array as PNG or JPEG (by suffix), with no metadata at all."""
+    """Write an RGB array as PNG or JPEG (by suffix), with no metadata at all, atomically
+    through a temp file of its own (see :func:`thomas_cv.outputs.write_atomic`). Raises
+    :class:`~thomas_cv.core.errors.OutputWriteError` when the place cannot be written."""
+    from .outputs import ensure_parent, write_atomic
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img = Image.fromarray(rgb)
-    tmp = path.with_name(path.name + ".part")
+    ensure_parent(path)
     fmt = "JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else "PNG"
     kwargs = {"quality": 90} if fmt == "JPEG" else {"compress_level": 1}  # fast PNG: 200 -> ~20 ms
-    img.save(tmp, format=fmt, **kwargs)  # Pillow writes no EXIF unless given one
-    os.replace(tmp, path)
-    return path
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format=fmt, **kwargs)  # Pillow writes no EXIF unless given one
+    return write_atomic(path, buf.getvalue())
 
 
 def encode_image(rgb: np.ndarray, fmt: str = "PNG") -> bytes:
@@ -321,6 +413,9 @@ def open_video(path: Union[str, os.PathLike]):
     if _sniff(head) in ("pdf", "zip"):
         raise UnsupportedFileError(f"{name}: is a {_sniff(head).upper()} file, not a video clip.")
     cap = cv2.VideoCapture(str(p))
+    # a phone clip stored sideways carries its rotation as metadata: frames come out upright
+    # (OpenCV applies it when asked; the default differs between versions and backends)
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
     if not cap.isOpened():
         cap.release()
         raise UnreadableVideoError(
