@@ -158,6 +158,69 @@ def tiff_bytes(img: Image.Image, **kw) -> bytes:
     return buf.getvalue()
 
 
+# ------------------------------------------------------------------ issue 18: costly and lying files
+
+
+def jpeg_many_scans(size=(1200, 900), extra_scans=200) -> bytes:
+    """A progressive JPEG that repeats its last (tiny) scan ``extra_scans`` times: a few
+    bytes each, but every scan makes the decoder walk over every block of the image (at
+    100 megapixels about 0.1 s a scan; a 1 MB file held a batch for minutes)."""
+    d = jpeg_bytes(Image.new("L", size, 128), quality=50, progressive=True)
+    pos = [j for j in range(len(d) - 1) if d[j] == 0xFF and d[j + 1] == 0xDA]
+    last = d[pos[-1]: len(d) - 2]  # the last scan, up to EOI
+    return d[:-2] + last * extra_scans + b"\xff\xd9"
+
+
+def tiff_declaring(width: int, height: int, mode: str = "F") -> bytes:
+    """A small TIFF whose IFD is patched to declare ``width`` x ``height`` (the pixel data
+    is not there: the tool must refuse it from the header, before decoding)."""
+    small = Image.new(mode, (8, 8))
+    buf = io.BytesIO()
+    small.save(buf, format="TIFF")
+    b = bytearray(buf.getvalue())
+    order = "<" if b[:2] == b"II" else ">"
+    ifd = struct.unpack(order + "I", b[4:8])[0]
+    n = struct.unpack(order + "H", b[ifd: ifd + 2])[0]
+    for k in range(n):
+        e = ifd + 2 + 12 * k
+        tag, typ = struct.unpack(order + "HH", b[e: e + 4])
+        if tag in (256, 257):
+            value = width if tag == 256 else height
+            if typ == 3:
+                b[e + 8: e + 10] = struct.pack(order + "H", value)
+            else:
+                b[e + 8: e + 12] = struct.pack(order + "I", value)
+    return bytes(b)
+
+
+def zip_with_lying_entry(photo: bytes) -> bytes:
+    """A zip bomb in disguise: photos that unpack ~1000:1 plus one text entry whose
+    central-directory record declares a 2 GB compressed size, so that the sum of declared
+    compressed sizes hides the ratio (the check that was bypassed)."""
+    with zipfile.ZipFile(zbuf := io.BytesIO(), "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for i in range(4):
+            _zwrite(zf, f"p{i}.jpg", b"\x00" * (8 * 1024 * 1024))
+        _zwrite(zf, "notes.txt", b"nothing to see")
+    b = bytearray(zbuf.getvalue())
+    i = b.find(b"PK\x01\x02", b.rfind(b"notes.txt") - 60)
+    i = b.rfind(b"PK\x01\x02", 0, b.rfind(b"notes.txt"))
+    b[i + 20: i + 24] = struct.pack("<I", 2_000_000_000)  # compressed size in the central directory
+    return bytes(b)
+
+
+def zip_deep(photo: bytes, levels: int = 1000) -> bytes:
+    """A zip whose one photo sits ``levels`` folders deep (a 1000-deep tree crashed the
+    recursive walk), beside a normal photo."""
+    with zipfile.ZipFile(zbuf := io.BytesIO(), "w", zipfile.ZIP_DEFLATED) as zf:
+        _zwrite(zf, "ok.jpg", photo)
+        _zwrite(zf, "d/" * levels + "deep.jpg", photo)
+    return zbuf.getvalue()
+
+
+EPS = (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 320 240\n%%EndComments\n"
+       b"newpath 0 0 moveto 320 240 lineto stroke\nshowpage\n%%EOF\n")
+
+
 # ------------------------------------------------------------------ videos
 
 
@@ -169,6 +232,17 @@ def write_clip(path: Path, frames: int, fourcc: str = "mp4v", fps: float = 10.0,
     for i in range(frames):
         w.write(cv2.cvtColor(np.roll(img, i, axis=1), cv2.COLOR_RGB2BGR))
     w.release()
+
+
+def rotate_mp4(data: bytes, degrees: int) -> bytes:
+    """Set an MP4's display rotation (the track header's matrix), as a phone does."""
+    m = {90: (0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000),
+         180: (-0x10000, 0, 0, 0, -0x10000, 0, 0, 0, 0x40000000),
+         270: (0, -0x10000, 0, 0x10000, 0, 0, 0, 0, 0x40000000)}[degrees]
+    b = bytearray(data)
+    i = b.find(b"tkhd")  # version 0: the matrix starts 44 bytes after the box type
+    b[i + 44: i + 80] = struct.pack(">9i", *m)
+    return bytes(b)
 
 
 def patch_box(data: bytes, box: bytes, offset: int, value: int) -> bytes:
@@ -263,6 +337,17 @@ def build(dest: Path = DATA, samples: Path = SAMPLES) -> list[dict]:
     put("images/UPPER CASE.JPEG", base_jpg, note="upper-case extension", decodes=True)
     put("images/no_person.jpg", base_jpg, note="a room, no person in it", decodes=True, error=["no_person_found"])
 
+    # --- issue 18: files that cost far more than they weigh, formats not on the allow-list
+    put("images/many_scans.jpg", jpeg_many_scans(), note="progressive JPEG repeating one scan 200 times",
+        error=["image_too_complex"])
+    put("images/float_100mp.tif", tiff_declaring(10000, 10000, "F"), note="float TIFF declaring 100 MP (400 MB decoded)",
+        error=["image_too_large"])
+    put("images/rgb_80mp.png", png_raw(10000, 8000, 16, 2, None, idat=zlib.compress(b"\x00" * 4096)),
+        note="16-bit RGB PNG declaring 80 MP (320 MB decoded)", error=["image_too_large"])
+    put("images/eps_named.jpg", EPS, note="an EPS (PostScript) named .jpg: never handed to Ghostscript",
+        error=["unreadable_image"])
+    put("images/photo.jfif", base_jpg, note="a JPEG with the .jfif extension", decodes=True)
+
     # --- EXIF orientation 1-8: stored turned/flipped, must come out upright
     up = pattern()
     for k in range(1, 9):
@@ -321,6 +406,12 @@ def build(dest: Path = DATA, samples: Path = SAMPLES) -> list[dict]:
         error=["unreadable_video"])
     put("videos/zero_bytes.mp4", b"", kind="video", note="empty .mp4", error=["unreadable_video"])
     put("videos/photo_named.mp4", base_jpg, kind="video", note="a JPEG named .mp4", error=["unsupported_file"])
+    # a phone clip stored sideways: rotation metadata (tkhd matrix, 90 deg) must be honoured
+    write_clip(vdir / "_up.mp4", 5, size=(320, 240), base=pattern())
+    put("videos/rotated_90.mp4", rotate_mp4((vdir / "_up.mp4").read_bytes(), 90), kind="video",
+        note="MP4 with rotation metadata 90 deg (a phone held upright)", error=["not_test_position"],
+        rotated_pattern=True)
+    (vdir / "_up.mp4").unlink()
     # frame rates that read as (almost) zero: OpenCV's FFmpeg backend never returns exactly 0 or
     # NaN (it falls back to the time base), so the exact 0 / NaN / inf cases are unit-tested
     # with a fake capture in test_bad_inputs.py
@@ -347,6 +438,10 @@ def build(dest: Path = DATA, samples: Path = SAMPLES) -> list[dict]:
         error=["unsafe_archive"])
     put("zips/not_a_zip.zip", b"this is not a zip archive\n", kind="zip", note="text named .zip", error=["unreadable_archive"])
     put("zips/empty.zip", b"PK\x05\x06" + b"\x00" * 18, kind="zip", note="a valid, empty zip", batch=dict(total=0))
+    put("zips/lying_size.zip", zip_with_lying_entry(base_jpg), kind="zip",
+        note="zip bomb hidden by an entry declaring a 2 GB compressed size", error=["unsafe_archive"])
+    put("zips/deep.zip", zip_deep(base_jpg), kind="zip", note="a photo 1000 folders deep in a zip",
+        batch=dict(total=2, failed_codes={"skipped": 1}))
 
     entries += build_people(dest, samples)
     (dest / "manifest.json").write_text(json.dumps(entries, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -48,3 +48,25 @@ def truth(meta: dict) -> dict:
     if isinstance(meta.get("final"), dict):
         return truth(meta["final"])
     return meta
+
+
+def sidecar_landmarks(photo: Path):
+    """Landmarks from a sample's ground truth (``keypoints_px``), for tests that need a person
+    where the renderer put one but no model: face points placed beyond the shoulders, feet
+    at the ankles, everything fully visible."""
+    import numpy as np
+
+    from thomas_cv.core.landmarks import NUM_LANDMARKS, Landmarks, PoseLandmark as P
+
+    meta = json.loads(photo.with_suffix(".json").read_text())
+    kp = {k: np.asarray(v, float) for k, v in meta["keypoints_px"].items()}
+    sh = (kp["left_shoulder"] + kp["right_shoulder"]) / 2
+    hip = (kp["left_hip"] + kp["right_hip"]) / 2
+    xy = np.tile(hip, (NUM_LANDMARKS, 1))
+    xy[:11] = sh + (sh - hip) * 0.33  # the head, a third of a trunk beyond the shoulders
+    for name, p in kp.items():
+        xy[P[name.upper()]] = p
+    for s in ("LEFT", "RIGHT"):
+        xy[P[f"{s}_ELBOW"]] = xy[P[f"{s}_WRIST"]] = (xy[P[f"{s}_SHOULDER"]] + xy[P[f"{s}_HIP"]]) / 2
+        xy[P[f"{s}_HEEL"]] = xy[P[f"{s}_FOOT_INDEX"]] = xy[P[f"{s}_ANKLE"]]
+    return Landmarks(xy=xy, visibility=np.full(NUM_LANDMARKS, 0.95), image_size=(meta["width"], meta["height"]))

@@ -1,7 +1,7 @@
 """Landmarks built forward from chosen angles (analytic ground truth for pure tests).
 
-The construction is independent of ``thomas_cv.measure``: it places joints with
-trigonometry from the angle definitions in DOMAIN.md; measure must recover them.
+The construction is independent of ``thomas_cv.core.measure``: it places joints with
+trigonometry from the angle definitions in docs/thomas_test.md; measure must recover them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Optional
 
 import numpy as np
 
-from thomas_cv.landmarks import NUM_LANDMARKS, Landmarks, PoseLandmark as P
+from thomas_cv.core.landmarks import NUM_LANDMARKS, Landmarks, PoseLandmark as P
 
 
 def _rot_screen_ccw(p, deg, c):
@@ -100,7 +100,7 @@ class FakeEstimator:
     landmarks: Optional[Landmarks]
     _seen: list = field(default_factory=list)
 
-    def estimate(self, image_rgb):
+    def estimate(self, image_rgb, timestamp_ms=None):
         """The fixed landmarks, scaled to the image; mirrored (x flipped, left/right labels
         swapped, as a real model would see it) when shown the mirror of a recent image."""
         if self.landmarks is None:
@@ -109,7 +109,7 @@ class FakeEstimator:
         lm = self.landmarks.scaled(w / self.landmarks.image_size[0])
         mirrored = any(s.shape == image_rgb.shape and np.array_equal(s[:, ::-1], image_rgb) for s in self._seen)
         if mirrored:
-            from thomas_cv.person import MIRROR
+            from thomas_cv.vision.person import MIRROR
 
             xy = lm.xy.copy()
             xy[:, 0] = w - xy[:, 0]

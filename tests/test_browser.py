@@ -354,7 +354,8 @@ def test_snapshot_fallback_measures_one_frame(page, fake_camera):
     button.click()
     wait_text(page, "snapshot: the evidence", 120)
     page.get_by_role("heading", name="Findings").wait_for()
-    wait_idle(page)
-    body = page.inner_text("body")
-    i = body.find("Thigh angle")
-    assert re.search(r"Thigh angle\s*\n?\s*[+-]?\d+\.\d°", body), body[i - 200:i + 300]
+    # the angles' metrics come after the findings: wait for them, not for the page to look idle
+    # (inner_text right after 'Findings' missed them in 4 of 10 runs under load, on main too)
+    metric = page.get_by_test_id("stMetric").filter(has_text=re.compile(r"Thigh angle(?! in 3-D)")).first
+    metric.wait_for(timeout=60_000)
+    assert re.search(r"[+-]?\d+\.\d°", metric.inner_text()), metric.inner_text()

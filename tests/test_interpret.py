@@ -5,9 +5,9 @@ import dataclasses
 import pytest
 
 from synthetic_landmarks import make_landmarks
-from thomas_cv import constants as C
-from thomas_cv.interpret import MUSCLES, PASS_NOTE, interpret
-from thomas_cv.measure import measure
+from thomas_cv.core import constants as C
+from thomas_cv.core.interpret import MUSCLES, PASS_NOTE, interpret
+from thomas_cv.core.measure import measure
 
 
 def m_with(**kw):

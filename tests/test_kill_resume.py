@@ -21,7 +21,7 @@ from PIL import Image
 
 from make_bad_inputs import DATA, find_samples
 from synthetic_landmarks import FakeEstimator, make_landmarks
-from thomas_cv.batch import RESULTS, find_images, read_done, run_batch
+from thomas_cv.batch import JOURNAL, RESULTS, find_images, run_batch
 
 _SCRIPT = Path(sys.executable).with_name("thomas-cv")
 CLI = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "thomas_cv.cli"]
@@ -118,7 +118,8 @@ def test_sigkill_halfway_then_resume_measures_every_file_once(tmp_path):
     final = subprocess.run(args + ["--resume"], env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode in (0, 1), final.stderr
     assert "Traceback" not in final.stderr
-    assert f"{kills[1]} already done (resumed)" in final.stdout
+    assert f"{kills[1]} were already done (resumed)" in final.stdout
+    assert f"{n} files in results.csv" in final.stdout
     rows = rows_of(results)
     names = [r["file"] for r in rows]
     assert len(names) == len(set(names)) == n, "a file is missing or doubled"
@@ -139,7 +140,7 @@ class CrashingEstimator:
     def __init__(self):
         self.inner = FakeEstimator(make_landmarks(thigh=5.0, knee=88.0))
 
-    def estimate(self, rgb):
+    def estimate(self, rgb, timestamp_ms=None):
         if tuple(int(v) for v in rgb[0, 0]) == POISON and tuple(int(v) for v in rgb[0, 1]) == POISON:
             os.kill(os.getpid(), signal.SIGKILL)
         return self.inner.estimate(rgb)
@@ -179,8 +180,8 @@ def test_worker_killed_mid_file_is_reported_and_the_batch_finishes(tmp_path, wor
 
 
 def test_torn_row_and_resume_in_process(tmp_path):
-    """A row cut in the middle (a crash during a write, a full disk) is dropped on resume and
-    its file measured again: exactly one row per file."""
+    """A journal line cut in the middle (a crash during a write, a full disk) is dropped on
+    resume and its file measured again: exactly one row per file."""
     src = tmp_path / "src"
     src.mkdir()
     for i in range(6):
@@ -188,19 +189,19 @@ def test_torn_row_and_resume_in_process(tmp_path):
     out = tmp_path / "out"
     factory = partial(FakeEstimator, make_landmarks())
     run_batch(src, out, workers=1, estimator_factory=factory)
-    res = out / RESULTS
-    raw = res.read_bytes()
-    lines = raw.splitlines(keepends=True)
-    res.write_bytes(b"".join(lines[:4]) + lines[4][:7])  # header + 3 rows + a torn one
-    assert len(read_done(res)) == 3 and res.read_bytes().endswith(b"\n")
+    journal = out / JOURNAL
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(b"".join(lines[:4]) + lines[4][:7])  # header + 3 rows + a torn one
     s = run_batch(src, out, workers=1, resume=True, estimator_factory=factory)
-    names = [r["file"] for r in rows_of(res)]
+    names = [r["file"] for r in rows_of(out / RESULTS)]
     assert sorted(names) == [f"p{i}.png" for i in range(6)] and s.skipped == 3
+    assert journal.read_bytes().endswith(b"\n")
 
 
-def test_zip_batch_killed_while_unpacked_resumes_clean(tmp_path):
-    """A zip batch killed mid-way leaves its unpacked copy in --out/.unzipped; the resumed
-    run removes it, unpacks afresh, measures only the rest, and removes it again."""
+def test_zip_batch_killed_midway_resumes_clean(tmp_path):
+    """A zip batch killed mid-way resumes with only the rest; photos are read from the zip in
+    memory, so nothing is unpacked; the unpacked copy an older version left in
+    --out/.unzipped (here 300 folders deep) is removed."""
     import zipfile
 
     src = tmp_path / "src"
@@ -214,14 +215,18 @@ def test_zip_batch_killed_while_unpacked_resumes_clean(tmp_path):
     out = tmp_path / "out"
     factory = partial(FakeEstimator, make_landmarks())
     run_batch(z, out, workers=1, estimator_factory=factory)
-    res = out / RESULTS
-    lines = res.read_bytes().splitlines(keepends=True)
-    res.write_bytes(b"".join(lines[:3]))  # as if killed after two files
+    journal = out / JOURNAL
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(b"".join(lines[:3]))  # as if killed after two files
     stale = out / ".unzipped" / "day 1"
     stale.mkdir(parents=True)
     (stale / "p0.png").write_bytes(b"half-written leftover")
+    deep = out / ".unzipped"
+    for _ in range(300):
+        deep = deep / "d"
+        os.mkdir(deep)
     s = run_batch(z, out, workers=1, resume=True, estimator_factory=factory)
-    names = [r["file"] for r in rows_of(res)]
+    names = [r["file"] for r in rows_of(out / RESULTS)]
     assert sorted(names) == [f"day 1/p{i}.png" for i in range(5)] and s.skipped == 2 and s.failed == 0
     assert not (out / ".unzipped").exists()
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from synthetic_landmarks import make_landmarks
-from thomas_cv.errors import NotTestPositionError
-from thomas_cv.measure import measure
+from thomas_cv.core.errors import NotTestPositionError
+from thomas_cv.core.measure import measure
 
 TOL = 1e-6
 
@@ -113,8 +113,8 @@ def test_to_dict_rounds_to_one_decimal():
 def test_regression_denormal_knee_offset_is_a_clear_error():
     """Found by hypothesis: a knee 2e-313 px from its hip passed the non-zero check but its
     length underflowed to 0 inside the angle maths (ValueError instead of our own error)."""
-    from thomas_cv.errors import ThomasCVError
-    from thomas_cv.landmarks import Landmarks
+    from thomas_cv.core.errors import ThomasCVError
+    from thomas_cv.core.landmarks import Landmarks
 
     xy = np.zeros((33, 2))
     xy[12] = (1.0, 0.0)
@@ -126,7 +126,7 @@ def test_regression_denormal_knee_offset_is_a_clear_error():
 
 
 def test_more_plausible_prefers_the_reading_with_body_proportions():
-    from thomas_cv.measure import more_plausible
+    from thomas_cv.core.measure import more_plausible
 
     good = measure(make_landmarks(thigh=10.0, knee=90.0, shank_len=200.0))
     bad = measure(make_landmarks(thigh=10.0, knee=60.0, shank_len=330.0))  # ankle misplaced far away

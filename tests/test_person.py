@@ -3,7 +3,7 @@
 import numpy as np
 
 from synthetic_landmarks import make_landmarks
-from thomas_cv.person import _offset, find_lying_person, trunk_tilt_deg
+from thomas_cv.vision.person import _offset, find_lying_person, trunk_tilt_deg
 
 
 class Sequence:
@@ -13,7 +13,7 @@ class Sequence:
         self.lms = list(lms)
         self.seen = []
 
-    def estimate(self, rgb):
+    def estimate(self, rgb, timestamp_ms=None):
         self.seen.append(rgb.copy())
         return self.lms.pop(0) if self.lms else None
 
@@ -49,3 +49,20 @@ def test_crop_landmarks_map_back_to_image_pixels():
     back = _offset(lm, 50.0, 20.0, 2.0, (1280, 960))
     assert np.allclose(back.xy, lm.xy / 2.0 + [50.0, 20.0])
     assert back.image_size == (1280, 960)
+
+
+def test_median_colour_is_numpys_median_exactly():
+    """The histogram median that hides a person equals numpy's (even counts: the mean of the two
+    middle values, truncated to uint8), on odd and even pixel counts and few distinct values."""
+    from thomas_cv.vision.person import median_colour
+
+    rng = np.random.default_rng(1)
+    for i in range(400):
+        h, w = rng.integers(1, 40, 2)
+        img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        if i % 2:
+            img = (img // 85 * 85).astype(np.uint8)  # ties and gaps between the two middle values
+        want = np.median(img.reshape(-1, 3), axis=0).astype(np.uint8)
+        assert median_colour(img).tolist() == want.tolist(), (h, w)
+    view = rng.integers(0, 256, (30, 50, 3), dtype=np.uint8)[:, ::2]  # not contiguous
+    assert median_colour(view).tolist() == np.median(view.reshape(-1, 3), axis=0).astype(np.uint8).tolist()

@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
-from thomas_cv.geometry import segment_angle_below_horizontal
-from thomas_cv.horizon import _distinct_lines, find_table_perspective
-from thomas_cv.landmarks import Landmarks, PoseLandmark
-from thomas_cv.perspective import (
+from thomas_cv.core.geometry import segment_angle_below_horizontal
+from thomas_cv.vision.table import _distinct_lines, find_table_perspective
+from thomas_cv.core.landmarks import Landmarks, PoseLandmark
+from thomas_cv.core.perspective import (
     apply_homography,
     body_plane_rectification,
     fit_vanishing_direction,

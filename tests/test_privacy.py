@@ -143,7 +143,7 @@ def test_exported_overlays_carry_no_metadata(tmp_path):
     src = person_with_metadata(photos / "patient.jpg")
     m = run(["measure", str(src), "--out", str(tmp_path / "m"), "--format", "json"], tmp_path)
     assert m.returncode == 0, m.stderr
-    overlays = list((tmp_path / "m").glob("*.png"))
+    overlays = list((tmp_path / "m").glob("*_overlay.*"))  # JPEG by default
     b = run(["batch", str(photos), "--out", str(tmp_path / "b"), "--workers", "1"], tmp_path)
     assert b.returncode == 0, b.stderr
     overlays += list((tmp_path / "b" / "overlays").glob("*"))
@@ -173,8 +173,8 @@ def test_save_image_writes_no_metadata(tmp_path):
 
 def head_box(rgb: np.ndarray):
     """The head box the tool blurs, from the real model on the unblurred photo."""
-    from thomas_cv.pose import BlazePose
-    from thomas_cv.privacy import face_box
+    from thomas_cv.vision.pose import BlazePose
+    from thomas_cv.vision.privacy import face_box
 
     with BlazePose() as est:
         lm = est.estimate(rgb)
@@ -193,7 +193,7 @@ def sharpness(rgb: np.ndarray, box) -> float:
 @pytest.mark.model
 @pytest.mark.slow
 @needs_person
-def test_faces_blurred_by_default_in_batch_and_on_request_in_measure(tmp_path):
+def test_faces_blurred_by_default_in_batch_and_measure(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
     shutil.copyfile(PERSON, photos / "p.jpg")
@@ -201,8 +201,9 @@ def test_faces_blurred_by_default_in_batch_and_on_request_in_measure(tmp_path):
         "batch_default": (["batch", str(photos), "--out", str(tmp_path / "b1"), "--workers", "1"], tmp_path / "b1/overlays"),
         "batch_sharp": (["batch", str(photos), "--out", str(tmp_path / "b2"), "--workers", "1", "--no-blur-faces"],
                         tmp_path / "b2/overlays"),
-        "measure_blur": (["measure", str(PERSON), "--out", str(tmp_path / "m1"), "--blur-faces"], tmp_path / "m1"),
-        "measure_sharp": (["measure", str(PERSON), "--out", str(tmp_path / "m2")], tmp_path / "m2"),
+        # one default for every saved image (issue 15): on, in measure too
+        "measure_blur": (["measure", str(PERSON), "--out", str(tmp_path / "m1")], tmp_path / "m1"),
+        "measure_sharp": (["measure", str(PERSON), "--out", str(tmp_path / "m2"), "--no-blur-faces"], tmp_path / "m2"),
     }
     img = {}
     for k, (args, folder) in runs.items():
@@ -268,5 +269,6 @@ def test_nothing_written_outside_out(tmp_path):
         assert not written, f"{d.name} got {written}"
     assert snapshot(photos) == before
     assert not (outs / "z" / ".unzipped").exists()
-    assert sorted(p.name for p in (outs / "z").iterdir() if not p.name.startswith(".")) == ["failures.csv", "overlays",
-                                                                                        "results.csv"]
+    # the batch journal (resume, issue 18) lives in --out beside the results
+    assert sorted(p.name for p in (outs / "z").iterdir() if not p.name.startswith(".")) == [
+        "batch-journal.jsonl", "failures.csv", "overlays", "results.csv"]

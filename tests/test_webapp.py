@@ -54,14 +54,14 @@ def metric(at: AppTest, label: str) -> float:
     raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")
 
 
-def test_page_has_four_views_disclaimer_and_privacy_note():
+def test_page_has_six_views_disclaimer_and_privacy_note():
     at = new_app()
-    assert [t.label for t in at.tabs] == ["Photo", "Video", "Live camera", "Batch"]
+    assert [t.label for t in at.tabs] == ["Photo", "Assessment", "History", "Video", "Live camera", "Batch"]
     body = texts(at)
     assert "A measurement aid, not a diagnosis." in body
     assert "Images stay on this computer" in body
     uploaders = {u.label: u for u in at.file_uploader}
-    assert len(uploaders) == 3
+    assert len(uploaders) == 5  # photo, left leg, right leg (assessment), video, batch
     assert any(u.accept_multiple_files for u in uploaders.values())
     # the controls the issue asks for
     assert at.selectbox(key="side").options == ["Auto (the hanging leg)", "Left", "Right"]
@@ -109,7 +109,9 @@ def test_photo_controls_pain_and_camera_roll():
     assert "Pain in the knee" in texts(at) or "knee" in texts(at)
     # two points on the table edge
     at.radio(key="horizon_mode").set_value("Two points on the table edge").run()
-    at.number_input(key="hy2").set_value(10.0).run()
+    for k, v in (("hx1", 0.0), ("hy1", 0.0), ("hx2", 100.0), ("hy2", 10.0)):  # no silent defaults: all four
+        at.number_input(key=k).set_value(v)
+    at.run()
     res = at.session_state["photo_result"]
     assert res["horizon_source"] == "points"
     assert res["side"] in ("left", "right")
@@ -124,7 +126,7 @@ def test_photo_upload_of_a_bad_file_shows_the_reason():
     assert not at.exception, [e.value for e in at.exception]
     res = at.session_state["photo_result"]
     assert not res["ok"] and res["error_code"]
-    assert any("broken.jpg" in e.value for e in at.error)
+    assert any("broken\\.jpg" in e.value for e in at.error)  # named, as escaped Markdown
 
 
 @pytest.mark.model
@@ -168,7 +170,7 @@ def test_video_sample_clip_stable_stretch_and_result():
 def test_live_session_steadiness_and_capture():
     """The live camera's logic: frames of the clip fed as a camera would, then Capture."""
     from thomas_cv.media import iter_video_frames
-    from thomas_cv.webapp import LiveSession, live_text
+    from thomas_cv.web.live import LiveSession, live_text
 
     clip = sample_clip()
     meta = json.loads(clip.with_suffix(".json").read_text())
@@ -198,6 +200,8 @@ def test_live_session_steadiness_and_capture():
     assert d["ok"] and d["findings"]["iliopsoas"]["status"] in ("normal", "borderline", "short")
     assert abs(d["thigh_angle_deg"] - tr["thigh_angle_deg"]) < TOL_DEG
     assert "Captured the steady measurement." in texts(at)
+    # the second capture (a front photo of the same position) is offered once a side capture exists
+    assert "Add a front photo of the same position" in [t.label for t in at.toggle]
     live.close()
 
 
@@ -206,6 +210,7 @@ def test_live_capture_before_steady_says_hold_still():
     at.button(key="capture").click().run()
     assert not at.exception
     assert any("Not steady yet" in w.value for w in at.warning)
+    assert "Add a front photo of the same position" not in [t.label for t in at.toggle]  # no side capture yet
 
 
 @pytest.mark.model
@@ -232,26 +237,34 @@ def test_batch_measures_good_files_and_lists_bad_ones():
     evil = [r for f, r in by_file.items() if "evil" in f]  # path traversal: reported, never unpacked
     assert all(not r["ok"] for r in evil)
     bad_listed = " ".join(w.value for w in at.warning)
-    assert "empty.png" in bad_listed
-    short_metrics = [m for m in at.metric if m.label.endswith(": short")]
-    assert len(short_metrics) == 4
-    n_ok = sum(1 for r in rows if r["ok"])
-    assert all(m.value.endswith(f"of {n_ok}") for m in short_metrics)
+    assert "empty\\.png" in bad_listed  # named, as escaped Markdown
+    # one metric per muscle, counting only the photos where that muscle was assessed
+    metrics = {m.label: m.value for m in at.metric}
+    assert len(metrics) == 4, metrics
+    ok_rows = [r for r in rows if r["ok"]]
+    for mu, name in (("iliopsoas", "Iliopsoas"), ("rectus_femoris", "Rectus femoris")):
+        assessed = sum(1 for r in ok_rows if r[f"{mu}_status"] in ("normal", "borderline", "short"))
+        short = sum(1 for r in ok_rows if r[f"{mu}_status"] == "short")
+        if assessed:
+            assert metrics[f"{name}: appears short"] == f"{short} of {assessed}", metrics
+        else:
+            assert metrics[name] == "—", metrics
+    assert metrics.get("TFL / IT band") == "—" and metrics.get("Sartorius") == "—"  # never "short 0 of n"
     assert len(at.dataframe) == 2
     labels = [b.label for b in at.get("download_button")]
     assert "Download results (CSV)" in labels and any(lab.startswith("Download overlays (zip)") for lab in labels)
 
 
 def test_webapp_imports_without_running_the_page():
-    """`import thomas_cv.webapp` (pytest's doctest collection, the CLI) must not start a page."""
-    import thomas_cv.webapp as w
+    """`import thomas_cv.web.app` (pytest's doctest collection, the CLI) must not start a page."""
+    import thomas_cv.web.app as w
 
     assert callable(w.main)
 
 
 def test_ice_servers_from_the_environment(monkeypatch):
     """No STUN/TURN by default (localhost, no internet); a JSON list from the environment."""
-    from thomas_cv.webapp import ice_servers
+    from thomas_cv.web.common import ice_servers
 
     monkeypatch.delenv("THOMAS_CV_ICE_SERVERS", raising=False)
     assert ice_servers() == []
