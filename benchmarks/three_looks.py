@@ -1,14 +1,14 @@
-"""Experiment behind issue #6's note: could the third look be chosen better?
+"""The three looks at a photo (the photo, its mirror image, a crop of the person): the former
+rule (the median of each angle on its own, issue #6) against the shipped one (whole skeletons,
+:mod:`thomas_cv.core.fusion`, issue #13).
 
-For every photo of a render set it takes all three looks (the photo, its mirror image, a crop
-of the person), records each look's angles and shank-to-thigh length ratio, then prints the
-error against the true 3D angles of several ways of combining them: the shipped rule
-(``analyze_image``: a third look only when the first two differ by 4 deg or more, median of
-three), dropping the look with the least plausible proportions, and always taking three.
+    python benchmarks/three_looks.py /work/bench/side_s10 [--model FILE.task]
 
-    python benchmarks/three_looks.py bench_out/tune_seed1 bench_out/tune_seed2
-
-Tuning sets only: the result (no rule beats the shipped one) was read on seeds 1 and 2.
+For every render all three looks are taken and each is measured against the photo's resolved
+reference. Printed per rule: thigh and knee MAE and worst error against the true 3-D angles,
+the tested side's accuracy, and on how many photos the angles printed and the landmarks behind
+them (what the overlay draws) differ by more than 5 deg; for the shipped rule also on the photos
+it grades (the others it refuses or marks not assessable, thomas_cv.core.validity). Tuning sets only (seeds 10-19).
 """
 from __future__ import annotations
 
@@ -17,15 +17,45 @@ import glob
 import json
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
-from thomas_cv.analyze import FLIP_AGREE_DEG, THIRD_LOOK_DEG, Horizon, _another_look, resolve_reference
-from thomas_cv.constants import RATIO_DECISIVE_LOG, SHANK_TO_THIGH_RATIO
-from thomas_cv.measure import _shank_to_thigh
-from thomas_cv.media import load_image
-from thomas_cv.person import estimate_mirrored, estimate_on_crop, find_lying_person
-from thomas_cv.pose import BlazePose
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from thomas_cv.pipeline.photo import THIRD_LOOK_DEG, Horizon, measure_with_reference, resolve_reference  # noqa: E402
+from thomas_cv.core.errors import ThomasCVError  # noqa: E402
+from thomas_cv.core.fusion import fuse_looks  # noqa: E402
+from thomas_cv.media import load_image  # noqa: E402
+from thomas_cv.vision.person import estimate_mirrored, estimate_on_crop, find_lying_person  # noqa: E402
+from thomas_cv.vision.pose import make_estimator  # noqa: E402
+from thomas_cv.core.validity import test_position  # noqa: E402
+
+#: the former rule: a mirror-image reading further off than this was a different reading
+FORMER_FLIP_AGREE_DEG = 10.0
+
+
+def _measure(lm, ref):
+    if lm is None:
+        return None
+    try:
+        return measure_with_reference(lm, side=None, ref=ref)
+    except ThomasCVError:
+        return None
+
+
+def former(ms):
+    """The rule before #13: median of each angle (mean of two), side and points of the first."""
+    a, b, c = ms
+    if a is None:
+        return None
+    if b is None:
+        return a.thigh_angle_deg, a.knee_flexion_deg, a.side, a
+    dt, dk = b.thigh_angle_deg - a.thigh_angle_deg, b.knee_flexion_deg - a.knee_flexion_deg
+    use = [a, b, c] if max(abs(dt), abs(dk)) >= THIRD_LOOK_DEG and c is not None else (
+        [a, b] if max(abs(dt), abs(dk)) < FORMER_FLIP_AGREE_DEG else [a])
+    agg = np.mean if len(use) == 2 else np.median
+    return (float(agg([m.thigh_angle_deg for m in use])), float(agg([m.knee_flexion_deg for m in use])), a.side, a)
 
 
 def collect(images: str, est) -> list[dict]:
@@ -38,81 +68,51 @@ def collect(images: str, est) -> list[dict]:
         if lm is None:
             continue
         ref = resolve_reference(img.rgb, lm, Horizon(), focal_35mm=img.focal_35mm)
-        looks = [_another_look(x, None, ref) for x in
-                 (lm, estimate_mirrored(img.rgb, est), estimate_on_crop(img.rgb, est, lm))]
-        recs.append({"truth": meta["truth_3d"], "looks": [None if m is None else {
-            "thigh": m.thigh_angle_deg, "knee": m.knee_flexion_deg,
-            "ratio_log": abs(float(np.log(_shank_to_thigh(m) / SHANK_TO_THIGH_RATIO))),
-            "vis": float(np.mean(list(m.visibility.values())))} for m in looks]})
+        looks = [lm, estimate_mirrored(img.rgb, est), estimate_on_crop(img.rgb, est, lm)]
+        ms = [_measure(x, ref) for x in looks]
+        rec = {"truth": meta["truth_3d"], "side": meta["tested_side"], "former": None, "fused": None}
+        f = former(ms)
+        if f is not None:
+            drawn = f[3]  # the overlay drew the first look's points
+            rec["former"] = {"thigh": f[0], "knee": f[1], "side": f[2],
+                             "drawn_gap": max(abs(f[0] - drawn.thigh_angle_deg), abs(f[1] - drawn.knee_flexion_deg))}
+        try:
+            fusion = fuse_looks(looks, lambda x: measure_with_reference(x, side=None, ref=ref))
+            fu = fusion.measurement
+            again = measure_with_reference(fusion.landmarks, side=None, ref=ref)  # what the overlay draws
+            rec["fused"] = {"thigh": fu.thigh_angle_deg, "knee": fu.knee_flexion_deg, "side": fu.side,
+                            "drawn_gap": max(abs(fu.thigh_angle_deg - again.thigh_angle_deg),
+                                             abs(fu.knee_flexion_deg - again.knee_flexion_deg)),
+                            "graded": (lambda v: v.is_test_position and v.not_assessable is None)(test_position(fu))}
+        except ThomasCVError:
+            pass
+        recs.append(rec)
     return recs
 
 
-def _fuse(ls):
-    agg = np.mean if len(ls) == 2 else np.median
-    return float(agg([x["thigh"] for x in ls])), float(agg([x["knee"] for x in ls]))
-
-
-def shipped(looks, **_):
-    a, b, c = looks
-    if a is None:
-        return None
-    if b is None:
-        return a["thigh"], a["knee"]
-    dt, dk = b["thigh"] - a["thigh"], b["knee"] - a["knee"]
-    if max(abs(dt), abs(dk)) >= THIRD_LOOK_DEG and c is not None:
-        return _fuse([a, b, c])
-    if abs(dt) < FLIP_AGREE_DEG and abs(dk) < FLIP_AGREE_DEG:
-        return _fuse([a, b])
-    if abs(a["ratio_log"] - b["ratio_log"]) > RATIO_DECISIVE_LOG:
-        p = a if a["ratio_log"] < b["ratio_log"] else b
-    else:
-        p = a if a["vis"] >= b["vis"] else b
-    return p["thigh"], p["knee"]
-
-
-def _by_ratio(ls, thr):
-    ls = sorted(ls, key=lambda x: x["ratio_log"])
-    if ls[-1]["ratio_log"] > thr and ls[-1]["ratio_log"] - ls[0]["ratio_log"] > RATIO_DECISIVE_LOG:
-        return _fuse(ls[:2])
-    return _fuse(ls)
-
-
-def drop_implausible(looks, thr=0.25):
-    a, b, c = looks
-    if None in looks:
-        return shipped(looks)
-    if max(abs(b["thigh"] - a["thigh"]), abs(b["knee"] - a["knee"])) < THIRD_LOOK_DEG:
-        return _fuse([a, b])
-    return _by_ratio([a, b, c], thr)
-
-
-def always_three(looks, thr=0.25):
-    return shipped(looks) if None in looks else _by_ratio(list(looks), thr)
-
-
-def report(recs, rule, **kw) -> str:
-    et, ek = [], []
-    for r in recs:
-        v = rule(r["looks"], **kw)
-        if v is not None:
-            et.append(abs(v[0] - r["truth"]["thigh_angle_deg"]))
-            ek.append(abs(v[1] - r["truth"]["knee_flexion_deg"]))
-    et, ek = np.array(et), np.array(ek)
-    return f"thigh MAE {et.mean():.2f} worst {et.max():.1f}   knee MAE {ek.mean():.2f} worst {ek.max():.1f}   knee > 8 deg: {(ek > 8).sum()}"
+def report(recs, key, graded_only=False) -> str:
+    rs = [r for r in recs if r[key] is not None and (not graded_only or r[key]["graded"])]
+    et = np.array([abs(r[key]["thigh"] - r["truth"]["thigh_angle_deg"]) for r in rs])
+    ek = np.array([abs(r[key]["knee"] - r["truth"]["knee_flexion_deg"]) for r in rs])
+    side = np.mean([r[key]["side"] == r["side"] for r in rs])
+    gap = sum(r[key]["drawn_gap"] > 5.0 for r in rs)
+    return (f"n {len(rs):3d}  thigh MAE {et.mean():.2f} worst {et.max():5.1f}   knee MAE {ek.mean():.2f} worst {ek.max():5.1f}"
+            f"   side right {side:.1%}   drawn vs printed > 5 deg: {gap}")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("images", nargs="+", help="render sets (images + JSON sidecars)")
+    ap.add_argument("--model", default=None, help="pose model .task file (default: the bundled one)")
     args = ap.parse_args(argv)
-    with BlazePose(static=True) as est:
-        for images in args.images:
-            recs = collect(images, est)
-            print(f"\n{images}: {len(recs)} photos")
-            print(f"  shipped rule                 : {report(recs, shipped)}")
-            for thr in (0.15, 0.2, 0.25, 0.3):
-                print(f"  drop least plausible (>{thr:.2f}): {report(recs, drop_implausible, thr=thr)}")
-                print(f"  always three looks   (>{thr:.2f}): {report(recs, always_three, thr=thr)}")
+    est = make_estimator(args.model, static=True)
+    for images in args.images:
+        recs = collect(images, est)
+        print(f"\n{images}: {len(recs)} photos with a person")
+        print(f"  former rule (median of each angle): {report(recs, 'former')}")
+        print(f"  whole skeletons (shipped)         : {report(recs, 'fused')}")
+        print(f"  ... of these, graded (test position, assessable): {report(recs, 'fused', graded_only=True)}")
+    est.close()
     return 0
 
 

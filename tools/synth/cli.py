@@ -1,4 +1,4 @@
-"""Command line: python -m tools.synth {render,samples,clip,y4m,verify}."""
+"""Command line: python -m tools.synth {render,mixed,front,pairs,samples,clip,y4m,verify}."""
 from __future__ import annotations
 
 import argparse
@@ -75,6 +75,110 @@ def make_specs(n, seed=0, conditions=("perpendicular",), clear=False, prefix="th
     return specs
 
 
+# --------------------------------------------------------------------- mixed sets
+#: ranges of the mixed ("harder yardstick") set: every condition drawn independently per image
+MIXED = {
+    "thigh_deg": (-20.0, 25.0),        # across the iliopsoas cut-off (0)
+    "knee_deg": (40.0, 110.0),         # across the rectus femoris cut-off (80)
+    "abduction_deg": (0.0, 20.0),
+    "rotation_deg": (-20.0, 20.0),     # + = external
+    "hugged_deg": (100.0, 130.0),
+    "yaw_deg": (-25.0, 25.0),
+    "roll_deg": (-6.0, 6.0),
+    "elevation_deg": (0.0, 25.0),      # side view: camera above the hip, = downward pitch
+    "front_yaw_deg": (-20.0, 20.0),
+    "front_roll_deg": (-5.0, 5.0),
+    "p_far_side": 0.25, "p_portrait": 0.4, "p_small": 0.2, "p_helper": 0.25,
+}
+#: phone cameras, 35 mm-equivalent focal length: (probability, low, high)
+FOCALS = ((0.10, 13.0, 16.0), (0.75, 23.0, 28.0), (0.15, 48.0, 77.0))
+
+
+def vfov_for(f35, orientation):
+    """Vertical field of view (deg) of a pinhole camera with this 35 mm-equivalent focal length
+    (by the diagonal, as EXIF FocalLengthIn35mmFilm) for a 4:3 landscape or portrait frame."""
+    w, h = (4.0, 3.0) if orientation == "landscape" else (3.0, 4.0)
+    diag = float(np.hypot(36.0, 24.0))
+    f_rel = f35 / diag  # focal length / frame diagonal
+    return float(2 * np.degrees(np.arctan((h / np.hypot(w, h)) / (2 * f_rel))))
+
+
+def _draw_focal(r):
+    u = r.random()
+    acc = 0.0
+    for p, lo, hi in FOCALS:
+        acc += p
+        if u <= acc:
+            return float(r.uniform(lo, hi))
+    return float(r.uniform(*FOCALS[-1][1:]))
+
+
+def _draw_pose(r, base):
+    from .shape import draw_body
+    m = MIXED
+    return dict(tested_side=str(r.choice(["right", "left"])),
+                thigh_angle_deg=round(float(r.uniform(*m["thigh_deg"])), 2),
+                knee_flexion_deg=round(float(r.uniform(*m["knee_deg"])), 2),
+                hip_abduction_deg=round(float(r.uniform(*m["abduction_deg"])), 2),
+                hip_rotation_deg=round(float(r.uniform(*m["rotation_deg"])), 2),
+                hugged_hip_flexion_deg=round(float(r.uniform(*m["hugged_deg"])), 2),
+                body=draw_body(r, base))
+
+
+def _draw_side_camera(r):
+    m = MIXED
+    orientation = "portrait" if r.random() < m["p_portrait"] else "landscape"
+    small = bool(r.random() < m["p_small"])
+    fill = float(r.uniform(0.35, 0.5)) if small else (
+        float(r.uniform(0.55, 0.8)) if orientation == "landscape" else float(r.uniform(0.72, 0.9)))
+    return dict(far_side=bool(r.random() < m["p_far_side"]),
+                yaw_deg=round(float(r.uniform(*m["yaw_deg"])), 2),
+                roll_deg=round(float(r.uniform(*m["roll_deg"])), 2),
+                elevation_deg=round(float(r.uniform(*m["elevation_deg"])), 2),
+                orientation=orientation, vfov_deg=round(vfov_for(_draw_focal(r), orientation), 3),
+                fill=round(fill, 3), small_subject=small, helper=bool(r.random() < m["p_helper"]))
+
+
+def _draw_front_camera(r, view=None):
+    m = MIXED
+    orientation = "portrait" if r.random() < m["p_portrait"] else "landscape"
+    view = view or str(r.choice(["foot_end", "above"]))
+    return dict(view=view, yaw_deg=round(float(r.uniform(*m["front_yaw_deg"])), 2),
+                roll_deg=round(float(r.uniform(*m["front_roll_deg"])), 2), orientation=orientation,
+                vfov_deg=round(vfov_for(_draw_focal(r), orientation), 3),
+                helper=bool(r.random() < m["p_helper"] * 0.8))
+
+
+def make_mixed_specs(n, seed=10, kind="side", prefix="thomas"):
+    """`n` poses with every condition drawn at random together (not one at a time).
+
+    kind "side": one side-view image per pose; "front": one front view per pose (foot end or
+    above, alternating); "pairs": a side and a front image of each pose (2n images, one pose_id).
+    Everything is a function of (seed, index): reproducible, and a prefix of a larger set."""
+    from .body import load_body
+    from .scene import Spec
+
+    if kind not in ("side", "front", "pairs"):
+        raise ValueError(f"unknown kind {kind!r}")
+    base = load_body()
+    specs = []
+    for i in range(n):
+        r = np.random.default_rng([seed, i, 13])
+        pose = _draw_pose(r, base)
+        rc = np.random.default_rng([seed, i, 17])
+        side_cam = _draw_side_camera(rc)
+        front_cam = _draw_front_camera(np.random.default_rng([seed, i, 19]),
+                                       view=("foot_end", "above")[i % 2])
+        pid = f"{prefix}_{seed}_{i:04d}"
+        sd = pose["tested_side"][0]
+        common = dict(seed=int(seed * 100003 + i), pose_id=pid, **pose)
+        if kind in ("side", "pairs"):
+            specs.append(Spec(name=f"{pid}_{sd}_side" if kind == "pairs" else f"{pid}_{sd}", **common, **side_cam))
+        if kind in ("front", "pairs"):
+            specs.append(Spec(name=f"{pid}_{sd}_front", **common, **front_cam))
+    return specs
+
+
 # --------------------------------------------------------------------- workers
 _R = None
 
@@ -88,14 +192,14 @@ def _init_worker():
 def _render_one(args):
     spec, out = args
     from .scene import focal_35mm, save_jpeg
-    t = time.time()
+    t, c = time.time(), time.process_time()
     img, side = _R.render(spec)
     q = spec.jpeg_quality or int(np.random.default_rng(spec.seed).integers(82, 94))
     cam = side["camera"]
     save_jpeg(Path(out) / f"{spec.name}.jpg", img, q, f35=focal_35mm(side["width"], side["height"], cam["vfov_deg"]))
     side["render"]["jpeg_quality"] = q
     (Path(out) / f"{spec.name}.json").write_text(json.dumps(side, indent=1))
-    return spec.name, time.time() - t
+    return spec.name, time.time() - t, time.process_time() - c
 
 
 def render_specs(specs, out, workers=2, quiet=False):
@@ -120,8 +224,10 @@ def render_specs(specs, out, workers=2, quiet=False):
                 if not quiet:
                     print(f"{r[0]}  {r[1]:.2f}s", flush=True)
     wall = time.time() - t0
+    cpu = sum(r[2] for r in results) / max(1, len(results))
     print(f"rendered {len(results)} images in {wall:.1f}s "
-          f"({wall / max(1, len(results)):.2f}s/image wall, {workers} worker(s))")
+          f"({wall / max(1, len(results)):.2f}s/image wall, {workers} worker(s); "
+          f"{cpu:.2f} CPU-s/image in the workers, so about {cpu / max(1, workers):.2f}s/image wall on {workers} idle cores)")
     return results
 
 
@@ -160,6 +266,33 @@ def sample_specs(seed=7):
     return specs
 
 
+FRONT_SAMPLES = [
+    # name, side, thigh, knee, abduction, rotation (+ = external), body (gender, weight, stature m)
+    ("thomas_r_front_normal", "right", 8.0, 92.0, 3.0, 0.0, (0.15, 0.45, 1.65)),
+    ("thomas_l_front_tfl_short", "left", 10.0, 90.0, 16.0, -12.0, (0.85, 0.75, 1.80)),
+    ("thomas_r_front_sartorius", "right", 6.0, 88.0, 17.0, 16.0, (0.9, 0.35, 1.76)),
+]
+
+
+def front_sample_specs(seed=8):
+    """Side + front (foot end) + above photos of three poses: NAME_side / NAME_front pair by the
+    batch rule; NAME_above is the other front place."""
+    from .body import load_body
+    from .scene import Spec
+    from .shape import BodyParams, solve_height
+    base = load_body()
+    specs = []
+    for i, (name, side, thigh, knee, abd, rotation, (g, w, st)) in enumerate(FRONT_SAMPLES):
+        body = solve_height(base, BodyParams(gender=g, weight=w, age_years=35.0), st)
+        common = dict(seed=seed * 1000 + i, tested_side=side, thigh_angle_deg=thigh, knee_flexion_deg=knee,
+                      hip_abduction_deg=abd, hip_rotation_deg=rotation, hugged_hip_flexion_deg=115.0,
+                      jpeg_quality=88, body=body, pose_id=name)
+        specs += [Spec(name=f"{name}_side", **common),
+                  Spec(name=f"{name}_front", view="foot_end", yaw_deg=4.0, elevation_deg=6.0, **common),
+                  Spec(name=f"{name}_above", view="above", yaw_deg=-5.0, elevation_deg=82.0, extra={"above_height_m": 1.1}, **common)]
+    return specs
+
+
 # --------------------------------------------------------------------- main
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__)
@@ -178,6 +311,10 @@ def main(argv=None):
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     s.add_argument("--no-clip", action="store_true")
+    fs = sub.add_parser("front-samples", help="regenerate sample_images/front/ (side + front + above of 3 poses)")
+    fs.add_argument("--out", default=str(REPO / "sample_images" / "front"))
+    fs.add_argument("--seed", type=int, default=8)
+    fs.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     c = sub.add_parser("clip", help="render the settle clip (mp4 + per-frame JSON)")
     c.add_argument("--out", default=str(REPO / "sample_images" / "clip" / "thomas_settle.mp4"))
     c.add_argument("--seed", type=int, default=11)
@@ -189,9 +326,25 @@ def main(argv=None):
     v = sub.add_parser("verify", help="run BlazePose on a folder of renders, report detection/keypoint error")
     v.add_argument("folder")
     v.add_argument("--json", help="write per-image results here")
+    for nm, hlp in (("mixed", "side views, every condition mixed at random (the harder yardstick)"),
+                    ("front", "front views (foot end / above), conditions mixed"),
+                    ("pairs", "side + front image of each pose (same pose_id, shared truth)")):
+        x = sub.add_parser(nm, help=hlp)
+        x.add_argument("--out", required=True)
+        x.add_argument("--n", type=int, default=240, help="poses (pairs: 2n images)")
+        x.add_argument("--seed", type=int, default=10)
+        x.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+        x.add_argument("--prefix", default="thomas")
+        x.add_argument("--skip-existing", action="store_true", help="keep images already rendered in --out")
     a = ap.parse_args(argv)
 
-    if a.cmd == "render":
+    if a.cmd in ("mixed", "front", "pairs"):
+        kind = {"mixed": "side"}.get(a.cmd, a.cmd)
+        specs = make_mixed_specs(a.n, a.seed, kind, a.prefix)
+        if a.skip_existing:
+            specs = [s for s in specs if not (Path(a.out) / f"{s.name}.json").exists()]
+        render_specs(specs, a.out, a.workers)
+    elif a.cmd == "render":
         conds = CONDITIONS if a.conditions == "all" else [c.strip() for c in a.conditions.split(",") if c.strip()]
         specs = make_specs(a.n, a.seed, conds, a.clear, a.prefix)
         render_specs(specs, a.out, a.workers)
@@ -203,6 +356,8 @@ def main(argv=None):
         if not a.no_clip:
             from .video import render_clip
             render_clip(out / "clip" / "thomas_settle.mp4", seed=11)
+    elif a.cmd == "front-samples":
+        render_specs(front_sample_specs(a.seed), a.out, a.workers)
     elif a.cmd == "clip":
         from .video import render_clip
         render_clip(Path(a.out), seed=a.seed)

@@ -73,9 +73,32 @@ class Posed:
     def vertices(self):
         return skin(self.body, self.G)
 
+    def foot_points(self):
+        """BlazePose-style foot landmarks on the skin: ``<side>_heel`` (the back of the heel) and
+        ``<side>_foot_index`` (the tip of the second toe), world coordinates."""
+        out = {}
+        for side, s in SIDES.items():
+            hv = heel_vertex(self.body, side)
+            out[f"{side}_heel"] = skin(self.body, self.G, np.array([hv]))[0]
+            i = self.body.index(f"toe2-3{s}")
+            out[f"{side}_foot_index"] = self.G[i, :3, :3] @ self.body.tails[i] + self.G[i, :3, 3]
+        return out
+
     @property
     def posterior(self):
         return self.root[:3, :3] @ np.array([0.0, 0.0, -1.0])
+
+
+def heel_vertex(body: Body, side) -> int:
+    """Index of the most posterior skin vertex of the heel (rest pose, sole region)."""
+    s = SIDES[side]
+    m = body.weights[:, body.index(f"foot{s}")] > 0.5
+    u = np.zeros(len(m), bool)
+    u[body.used_vertices] = True
+    idx = np.flatnonzero(m & u)
+    v = body.verts[idx]
+    low = v[:, 1] < v[:, 1].min() + 0.03
+    return int(idx[low][np.argmin(v[low, 2])])
 
 
 # --------------------------------------------------------------------- angle maths

@@ -9,6 +9,9 @@ import numpy as np
 if "PYOPENGL_PLATFORM" not in os.environ:
     os.environ["PYOPENGL_PLATFORM"] = "egl"
 
+if "infty" not in np.__dict__:  # pyrender 0.1.45 (scene bounds for shadows) still uses np.infty, gone in numpy 2
+    np.infty = np.inf
+
 from . import appearance as ap
 from .body import Body, load_body, rot, skin
 from .pose import PoseParams, angles_2d, pose_thomas, truth_3d
@@ -45,7 +48,14 @@ class Spec:
     vfov_deg: float = 45.0
     size: tuple | None = None          # (w, h); default 1280x960 / 960x1280
     jpeg_quality: int | None = None
+    body: object | None = None         # shape.BodyParams; None: the bare base mesh
+    view: str = "side"                 # "side", or a front view: "foot_end", "above"
+    elevation_deg: float | None = None  # camera above the target (deg); None: drawn (side 2-12)
+    pose_id: str | None = None         # shared by the side and front images of one pose
     extra: dict = field(default_factory=dict)
+
+#: front-view camera places (issue 14)
+FRONT_VIEWS = ("foot_end", "above")
 
 
 # --------------------------------------------------------------------- geometry helpers
@@ -168,6 +178,17 @@ class Renderer:
         self._r = None
         self._size = None
         self.backend = "pyrender-" + os.environ.get("PYOPENGL_PLATFORM", "egl")
+        self._shaped = (None, None, None)
+
+    def _body_for(self, spec):
+        """(body, region masks) for the spec's shape (the base mesh when it has none)."""
+        if spec.body is None:
+            return self.body, self.masks
+        if self._shaped[0] != spec.body:
+            from .shape import shaped_body
+            b = shaped_body(self.body, spec.body)
+            self._shaped = (spec.body, b, ap.region_masks(b))
+        return self._shaped[1], self._shaped[2]
 
     def _renderer(self, w, h):
         import pyrender
@@ -190,7 +211,9 @@ class Renderer:
     def render(self, spec: Spec):
         import pyrender
         rng = np.random.default_rng(spec.seed)
-        body = self.body
+        body, masks = self._body_for(spec)
+        if spec.view not in ("side",) + FRONT_VIEWS:
+            raise ValueError(f"unknown view {spec.view!r}")
         # ---------------- person
         pp = PoseParams(tested_side=spec.tested_side, thigh_angle_deg=spec.thigh_angle_deg,
                         knee_flexion_deg=spec.knee_flexion_deg, hip_abduction_deg=spec.hip_abduction_deg,
@@ -207,17 +230,18 @@ class Renderer:
         shift = np.array([-hip_t[0], table_top - V[tmask][:, 1].min(), 0.0])
         V = V + shift
         joints = {k: v + shift for k, v in posed.joints().items()}
+        feet = {k: v + shift for k, v in posed.foot_points().items()}
         skin_name = str(rng.choice(list(ap.SKIN_TONES)))
         hair, shirt, shorts = ap.pick_outfit(rng, skin_name)
         long_sleeves = bool(rng.random() < 0.3)
         long_pants = bool(rng.random() < 0.2)
         socks = bool(rng.random() < 0.3)
-        col = ap.vertex_colours(body, self.masks, rng, skin_name, hair, shirt, shorts,
+        col = ap.vertex_colours(body, masks, rng, skin_name, hair, shirt, shorts,
                                 long_sleeves, long_pants, socks)
         scene = pyrender.Scene(bg_color=[0, 0, 0, 255], ambient_light=[0.0, 0.0, 0.0])
         mat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0,
                                                  roughnessFactor=0.75)
-        scene.add(self.person_mesh(V, col, mat))
+        scene.add(_prim(V, body.faces, col, mat))
 
         # ---------------- table: top end at the gluteal fold, head end beyond the head
         x_end = float(rng.uniform(-0.10, -0.04))
@@ -260,14 +284,47 @@ class Renderer:
         dist = ext / (2 * np.tan(np.radians(hfov / 2)) * fill)
         target = np.array([(xs.max() + xs.min()) / 2, table_top + 0.1, 0.0])
         elev = float(rng.uniform(2.0, 12.0))  # camera a bit above the hip, looking slightly down
-        dirv = rot([0, 1, 0], spec.yaw_deg) @ np.array([0.0, 0.0, cam_side])
-        dirv = np.cos(np.radians(elev)) * dirv + np.array([0.0, np.sin(np.radians(elev)), 0.0])
+        if spec.elevation_deg is not None:
+            elev = float(spec.elevation_deg)
+        frng = np.random.default_rng([spec.seed, 14])  # front-view draws: the side draws stay as they were
         sub = V[self.used[::7]]
+        if spec.view == "side":
+            dirv = rot([0, 1, 0], spec.yaw_deg) @ np.array([0.0, 0.0, cam_side])
+        else:
+            # yaw 0 = looking along the table's long axis towards the head (+X); + = counter-clockwise
+            dirv = rot([0, 1, 0], spec.yaw_deg) @ np.array([-1.0, 0.0, 0.0])
+            if spec.view == "foot_end":
+                if spec.elevation_deg is None:
+                    elev = float(frng.uniform(-3.0, 15.0))
+                fill = spec.fill if spec.fill is not None else float(frng.uniform(0.4, 0.7))
+            else:  # above the hanging thigh, looking down at it
+                if spec.elevation_deg is None:
+                    elev = float(frng.uniform(70.0, 88.0))
+                fill = spec.fill if spec.fill is not None else float(frng.uniform(0.4, 0.65))
+                legs = lower_body_mask(body, spec.tested_side)
+                sub = V[np.flatnonzero(legs)[::3]]
+            kn = joints[f"{spec.tested_side}_knee"]
+            target = np.array([kn[0], table_top, kn[2]])
+            off_c = np.array([frng.uniform(-0.04, 0.04) * w, frng.uniform(-0.05, 0.05) * h])
+        dirv = np.cos(np.radians(elev)) * dirv + np.array([0.0, np.sin(np.radians(elev)), 0.0])
+        n_frame = 6 if spec.view == "side" else 12
+        if spec.view == "above":
+            # a phone held 0.9-1.3 m above the table top by a standing clinician, aimed at the
+            # upper thigh (hips, thigh and knee in view): no distance fitting (a close camera's perspective
+            # defeats it), the framing follows from the height and the lens
+            hip_t, kn_t = joints[f"{spec.tested_side}_hip"], joints[f"{spec.tested_side}_knee"]
+            target = hip_t + 0.35 * (kn_t - hip_t) + np.array([frng.uniform(-0.03, 0.03), 0.0, frng.uniform(-0.03, 0.03)])
+            cam_h = float(frng.uniform(0.9, 1.3)) if spec.extra.get("above_height_m") is None \
+                else float(spec.extra["above_height_m"])
+            dist = (table_top + cam_h - target[1]) / np.sin(np.radians(elev))
+            n_frame = 0
         fpx = (h / 2) / np.tan(np.radians(vfov / 2))
         # frame the body: centre its projected bbox, body width = `fill` of the frame,
         # and keep a margin top/bottom; a few fixed-point iterations
-        off_c = np.array([rng.uniform(-0.04, 0.04) * w, rng.uniform(-0.05, 0.05) * h])
-        for _ in range(6):
+        off_side = np.array([rng.uniform(-0.04, 0.04) * w, rng.uniform(-0.05, 0.05) * h])
+        if spec.view == "side":
+            off_c = off_side
+        for _ in range(n_frame):
             cam_pos = target + dist * dirv
             cam_T = look_at(cam_pos, target, spec.roll_deg)
             pp, zc = project(sub, cam_T, w, h, vfov)
@@ -281,6 +338,21 @@ class Renderer:
         cam_pos = target + dist * dirv
         cam_T = look_at(cam_pos, target, spec.roll_deg)
         distance = float(np.linalg.norm(cam_pos - target))
+        if n_frame == 0:
+            # raise the phone until both hips and the tested knee and ankle are in the frame
+            key = np.array([joints["left_hip"], joints["right_hip"], joints[f"{spec.tested_side}_knee"],
+                            joints[f"{spec.tested_side}_ankle"]])
+            for _ in range(12):
+                kp_, kz_ = project(key, cam_T, w, h, vfov)
+                if (kz_ > 0).all() and (kp_ >= [0.05 * w, 0.05 * h]).all() and (kp_ <= [0.95 * w, 0.95 * h]).all():
+                    break
+                dist *= 1.1
+                cam_pos = target + dist * dirv
+                cam_T = look_at(cam_pos, target, spec.roll_deg)
+            distance = float(np.linalg.norm(cam_pos - target))
+        if n_frame == 0:  # the fraction of the frame width the framed body part spans
+            pp, _ = project(sub, cam_T, w, h, vfov)
+            fill = float((np.clip(pp[:, 0], 0, w).max() - np.clip(pp[:, 0], 0, w).min()) / w)
         cam = pyrender.PerspectiveCamera(yfov=np.radians(vfov), aspectRatio=w / h, znear=0.05, zfar=40.0)
         if spec.extra.get("cam_T") is not None:  # fixed camera (video clips)
             cam_T = np.asarray(spec.extra["cam_T"], float)
@@ -308,6 +380,8 @@ class Renderer:
         # back wall (behind the table as seen from the camera) + a side wall at one end
         bw = [[-R, 0, back_z], [R, 0, back_z], [R, wall_h, back_z], [-R, wall_h, back_z]]
         side_x = float(rng.choice([-1, 1])) * float(rng.uniform(2.0, 3.5)) + (x0 + x1) / 2
+        if spec.view != "side":  # a front view looks along the table: the end wall is behind the head
+            side_x = x1 + abs(side_x - (x0 + x1) / 2) - 1.0
         sw = [[side_x, 0, -R], [side_x, 0, R], [side_x, wall_h, R], [side_x, wall_h, -R]]
         for q in (bw, sw):
             scene.add(pyrender.Mesh.from_trimesh(_quad(q, wimg, (4, 1), towards=cam_pos), material=pyrender.MetallicRoughnessMaterial(
@@ -359,8 +433,12 @@ class Renderer:
                  "right_knee", "left_ankle", "right_ankle"]
         pts, _ = project(np.array([joints[n] for n in names]), cam_T, w, h, vfov)
         kp = {n: [round(float(p[0]), 2), round(float(p[1]), 2)] for n, p in zip(names, pts)}
+        fnames = ["left_heel", "right_heel", "left_foot_index", "right_foot_index"]
+        fp, _ = project(np.array([feet[n] for n in fnames]), cam_T, w, h, vfov)
+        kp.update({n: [round(float(p[0]), 2), round(float(p[1]), 2)] for n, p in zip(fnames, fp)})
         t3 = truth_3d(joints, spec.tested_side, posed.posterior)
         t3["hip_rotation_deg"] = float(spec.hip_rotation_deg)
+        t3.update(front_truth(joints, spec.tested_side))
         # image truth: y up frame from pixel coordinates
         J2 = {n: np.array([p[0], -p[1]]) for n, p in zip(names, pts)}
         hip_w = joints[f"{spec.tested_side}_hip"]
@@ -389,10 +467,37 @@ class Renderer:
             d = -d
         horizon = float(np.degrees(np.arctan2(-d[1], d[0])))
         rnd = lambda d_: {k: round(float(v), 3) for k, v in d_.items()}
+
+        def seg_px(a, b):
+            t_ = np.linspace(0, 1, 200)[:, None]
+            q, qz = project(np.asarray(a) + t_ * (np.asarray(b) - np.asarray(a)), cam_T, w, h, vfov)
+            okq = (qz > 0) & (q[:, 0] >= 0) & (q[:, 0] <= w - 1) & (q[:, 1] >= 0) & (q[:, 1] <= h - 1)
+            if not okq.any():
+                return None
+            i0, i1 = np.flatnonzero(okq)[[0, -1]]
+            return [[round(float(q[i0, 0]), 2), round(float(q[i0, 1]), 2)], [round(float(q[i1, 0]), 2), round(float(q[i1, 1]), 2)]]
+
+        fwd = -cam_T[:3, 2]
+        pitch = float(np.degrees(np.arcsin(np.clip(-fwd[1], -1, 1))))  # optical axis below horizontal
+        table_px = {"foot_end": seg_px([x0, table_top, -hw], [x0, table_top, hw]),
+                    "left_long": seg_px([x0, table_top, hw], [x1, table_top, hw]),
+                    "right_long": seg_px([x0, table_top, -hw], [x1, table_top, -hw]),
+                    "midline": seg_px([x0, table_top, 0.0], [x1, table_top, 0.0])}
+        if spec.view != "side":
+            # seen from the front: which way the head lies in the image, and no side-view angles
+            sc_, _ = project(np.array([(joints["left_shoulder"] + joints["right_shoulder"]) / 2,
+                                       (joints["left_hip"] + joints["right_hip"]) / 2]), cam_T, w, h, vfov)
+            dv = sc_[0] - sc_[1]
+            head_towards = (("right" if dv[0] > 0 else "left") if abs(dv[0]) > abs(dv[1])
+                            else ("up" if dv[1] < 0 else "down"))
         side = {
             "image": f"{spec.name}.jpg", "width": int(w), "height": int(h),
+            "view": "side" if spec.view == "side" else "front", "view_place": spec.view,
+            "pose_id": spec.pose_id or spec.name,
             "tested_side": spec.tested_side, "head_towards": head_towards,
             "camera": {"yaw_deg": float(spec.yaw_deg), "roll_deg": float(spec.roll_deg),
+                       "pitch_deg": round(pitch, 3), "elevation_deg": round(elev, 3),
+                       "focal_35mm": round(float(focal_35mm(w, h, vfov)), 2), "fill": round(float(fill), 3),
                        "distance_m": round(distance, 3), "vfov_deg": float(vfov),
                        "far_side": bool(spec.far_side), "orientation": spec.orientation,
                        "height_m": round(float(cam_pos[1]), 3), "small_subject": bool(spec.small_subject),
@@ -401,9 +506,14 @@ class Renderer:
             "truth_3d": rnd(t3),
             "truth_image": rnd(timg),
             "keypoints_px": kp,
+            "joints_world_m": {n: [round(float(c), 4) for c in v] for n, v in {**joints, **feet}.items()},
+            "camera_pose": {"cam_to_world": [[round(float(c), 6) for c in row] for row in cam_T],
+                            "fx_px": round(float((h / 2) / np.tan(np.radians(vfov) / 2)), 3)},
             "table_edge_px": table_edge,
+            "table_px": table_px,
             "findings": {"iliopsoas": "short" if t3["thigh_angle_deg"] < 0 else "normal",
                          "rectus_femoris": "short" if t3["knee_flexion_deg"] < 80 else "normal"},
+            "body": body_record(spec.body, body),
             "render": {"seed": int(spec.seed), "lighting": lighting, "skin": skin_name,
                        "clothing": f"{shirt} {'long-sleeve' if long_sleeves else 't-'}shirt, {shorts} {'trousers' if long_pants else 'shorts'}"
                                    + (", white socks" if socks else ""),
@@ -411,6 +521,7 @@ class Renderer:
                        "renderer": self.backend, "requested": {
                            "thigh_angle_deg": spec.thigh_angle_deg, "knee_flexion_deg": spec.knee_flexion_deg,
                            "hip_abduction_deg": spec.hip_abduction_deg, "hip_rotation_deg": spec.hip_rotation_deg,
+                           "view": spec.view, "elevation_deg": spec.elevation_deg, "fill": spec.fill,
                            "hugged_hip_flexion_deg": spec.hugged_hip_flexion_deg}},
         }
         return img, side
@@ -487,6 +598,42 @@ class Renderer:
         sigma = rng.uniform(1.5, 4.0)
         img += nrng.standard_normal(img.shape, dtype=np.float32) * np.float32(sigma)
         return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def front_truth(joints, tested):
+    """Front-view truth from 3-D joint centres (world: X along the table, Y up, Z = person's left).
+
+    ``thigh_abduction_deg``: angle of hip->knee out of the sagittal (X-Y) plane, + = knee away from
+    the midline (the same number as ``hip_abduction_deg``).  ``thigh_abduction_horizontal_deg``: the
+    same line seen from straight above (X-Z plane).  ``shank_deviation_deg``: knee->ankle seen from
+    the foot end (the table's cross-section Y-Z plane) against straight down, + = foot swung
+    outwards (away from the midline), which with the knee bent means hip internal rotation."""
+    lat = 1.0 if tested == "left" else -1.0
+    th = np.asarray(joints[f"{tested}_knee"]) - np.asarray(joints[f"{tested}_hip"])
+    sh = np.asarray(joints[f"{tested}_ankle"]) - np.asarray(joints[f"{tested}_knee"])
+    return {"thigh_abduction_deg": float(np.degrees(np.arcsin(lat * th[2] / np.linalg.norm(th)))),
+            "thigh_abduction_horizontal_deg": float(np.degrees(np.arctan2(lat * th[2], -th[0]))),
+            "shank_deviation_deg": float(np.degrees(np.arctan2(lat * sh[2], -sh[1])))}
+
+
+def lower_body_mask(body, tested):
+    """Used vertices of the pelvis and the tested leg (what a camera above the thigh frames)."""
+    s = ".L" if tested == "left" else ".R"
+    names = ["root", "spine05", "pelvis.L", "pelvis.R", f"upperleg01{s}", f"upperleg02{s}",
+             f"lowerleg01{s}", f"lowerleg02{s}", f"foot{s}"]
+    idx = [body.index(n) for n in names if n in body.bone_names]
+    m = body.weights[:, idx].sum(axis=1) > 0.5
+    u = np.zeros(len(m), bool)
+    u[body.used_vertices] = True
+    return m & u
+
+
+def body_record(params, body):
+    """The body's shape parameters and the resulting stature and limb lengths (sidecar `body`)."""
+    from .shape import measurements
+    d = {"shape": None if params is None else params.to_dict()}
+    d.update(measurements(body))
+    return d
 
 
 def _translate(p):

@@ -13,22 +13,22 @@ LM = {"left_shoulder": 11, "right_shoulder": 12, "left_hip": 23, "right_hip": 24
 def check_dir(folder, names=("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"),
               verbose=False):
     import cv2
-    import mediapipe as mp
+
+    from thomas_cv.vision.pose import BlazePose
 
     files = sorted(Path(folder).glob("*.jpg"))
     rows = []
-    with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1) as pose:
+    with BlazePose(static=True) as pose:
         for f in files:
             side = json.loads(f.with_suffix(".json").read_text())
             img = cv2.imread(str(f))[:, :, ::-1]
-            res = pose.process(np.ascontiguousarray(img))
-            row = {"image": f.name, "detected": res.pose_landmarks is not None}
-            if res.pose_landmarks is not None:
+            found = pose.estimate(np.ascontiguousarray(img))
+            row = {"image": f.name, "detected": found is not None}
+            if found is not None:
                 h, w = img.shape[:2]
-                lms = res.pose_landmarks.landmark
                 d = {}
                 for n in names:
-                    p = np.array([lms[LM[n]].x * w, lms[LM[n]].y * h])
+                    p = found.xy[LM[n]]
                     d[n] = float(np.linalg.norm(p - np.array(side["keypoints_px"][n])))
                 row["dist_px"] = d
                 row["median_px"] = float(np.median(list(d.values())))
