@@ -227,6 +227,22 @@ def images_loaded(pg) -> list[int]:
     )
 
 
+def metric_deg(pg, label: re.Pattern, timeout_s: float = 60) -> float:
+    """The angle a metric card shows, once it shows one: the page text read right after the
+    'Findings' heading missed the cards in 1 of CI's runs (stop 19) and in 4 of 10 local runs under
+    load, so wait on the card itself."""
+    card = pg.get_by_test_id("stMetric").filter(has_text=label).first
+    card.wait_for(timeout=timeout_s * 1000)
+    deadline = time.time() + timeout_s
+    while True:
+        m = re.search(r"([+-]?\d+\.\d)°", card.inner_text())
+        if m:
+            return float(m.group(1))
+        if time.time() > deadline:
+            pytest.fail(f"the {label.pattern!r} card shows no angle: {card.inner_text()!r}")
+        pg.wait_for_timeout(250)
+
+
 def test_photo_upload_shows_findings(page):
     photos = sample_photos()
     if not photos:
@@ -243,8 +259,8 @@ def test_photo_upload_shows_findings(page):
     assert re.search(r"Normal|Appears short|Borderline", body)
     assert "A measurement aid, not a diagnosis." in body
     assert "Images stay on this computer" in body
-    thigh = float(re.search(r"Thigh angle\s*\n?\s*([+-]?\d+\.\d)°", body).group(1))
-    knee = float(re.search(r"Knee flexion\s*\n?\s*(\d+\.\d)°", body).group(1))
+    thigh = metric_deg(page, re.compile(r"Thigh angle(?! in 3-D)"))
+    knee = metric_deg(page, re.compile(r"Knee flexion(?! in 3-D)"))
     assert abs(thigh - t["thigh_angle_deg"]) < TOL_DEG
     assert abs(knee - t["knee_flexion_deg"]) < TOL_DEG
     page.wait_for_function(
@@ -356,6 +372,4 @@ def test_snapshot_fallback_measures_one_frame(page, fake_camera):
     page.get_by_role("heading", name="Findings").wait_for()
     # the angles' metrics come after the findings: wait for them, not for the page to look idle
     # (inner_text right after 'Findings' missed them in 4 of 10 runs under load, on main too)
-    metric = page.get_by_test_id("stMetric").filter(has_text=re.compile(r"Thigh angle(?! in 3-D)")).first
-    metric.wait_for(timeout=60_000)
-    assert re.search(r"[+-]?\d+\.\d°", metric.inner_text()), metric.inner_text()
+    metric_deg(page, re.compile(r"Thigh angle(?! in 3-D)"))
