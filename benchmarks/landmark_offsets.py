@@ -67,6 +67,10 @@ def one(path: str, est) -> dict | None:
     except ThomasCVError as exc:
         return {"file": os.path.basename(path), "error": exc.code}
     m, lm = res.measurement, res.landmarks
+    if res.error is not None:
+        return {"file": os.path.basename(path), "error": res.error.code}
+    if m is None or lm is None:  # read as another view (a front photo): no side joints to compare
+        return {"file": os.path.basename(path), "error": f"no side reading ({res.view or 'no view'})"}
     t = meta["tested_side"]
     J = {k: np.asarray(kp[f"{t}_{k}"], float) for k in ("hip", "knee", "ankle")}
     leg, ank = m.leg_labels
