@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -78,3 +79,25 @@ def test_front_truth_findings_follow_the_cutoffs():
     assert A.true_status(m(cut + 6, -(rot + 2)), "sartorius") == ("short", False)
     assert A.true_status(m(cut + 6, 0.0), "sartorius") == ("normal", True)       # not turned out
     assert A.true_status(m(cut - 2, -(rot + 8)), "sartorius") == ("normal", False)  # abduction near its cut-off
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_before_after_scores_each_checkout_on_the_same_photos(tmp_path, monkeypatch, capsys):
+    """benchmarks/before_after.py with this checkout on both sides (run from another folder, as
+    with a relative --images): both summary rows are the same and every photo was read (its
+    first version ran the other checkout in its own folder and found no photo: 0% found)."""
+    import before_after as B
+
+    photos = sorted((ROOT / "sample_images").glob("thomas_*_0[12].jpg"))[:3]
+    for p in photos:
+        for ext in (".jpg", ".json"):
+            (tmp_path / "set").mkdir(exist_ok=True)
+            (tmp_path / "set" / (p.stem + ext)).write_bytes(p.with_suffix(ext).read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert B.main(["--images", "set", "--old-tree", str(ROOT), "--old-python", sys.executable, "--old-label", "same"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| same |", "| this checkout |"))]
+    assert len(rows) == 2
+    strip = lambda r: r.split("|")[2:-2]  # noqa: E731 - the label and the time a photo aside
+    assert strip(rows[0]) == strip(rows[1])
+    assert strip(rows[0])[0].strip() != "0.0%"
