@@ -98,7 +98,14 @@ KNEE_UNC_LOOKS_DISAGREE_DEG = 3.0
 # uncertainty (refit by benchmarks/calibrate_uncertainty.py). When, in addition, the looks at
 # the photo disagree about the hanging leg, nothing is graded (thomas_cv.core.validity): the worst
 # four worst far-side readings (knee 18-35 deg off the 3-D truth) were all of that kind.
-THIGH_UNC_FAR_SIDE_DEG = 0.0
+# The thigh's term was fitted 0 on tuning seeds 10, 14, 15 (far-side coverage 92% there), but on
+# seeds 20 and 21, which no code was tuned on (480 renders, tools/synth mixed), far-side thigh
+# coverage was 84% / 85% (default / --no-flip; 93% overall): the smallest half-degree step that
+# brings both over 90% is 1.5 (92.6% / 91.4%; 94.0% / 93.9% on seeds 10+14+15), for +0.3 deg of
+# mean thigh width overall:
+#   python benchmarks/accuracy.py --seed 20 --n 240 --horizon auto auto+noflip --dump s20.jsonl  (and 21)
+#   python benchmarks/calibrate_uncertainty.py s20.jsonl s21.jsonl --report --set THIGH_UNC_FAR_SIDE_DEG=1.5
+THIGH_UNC_FAR_SIDE_DEG = 1.5
 KNEE_UNC_FAR_SIDE_DEG = 2.0
 
 # Choosing between two disagreeing readings (test-time flip): knee-ankle over hip-knee length
