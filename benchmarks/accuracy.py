@@ -10,7 +10,8 @@ each photo (tested side, far-side camera, yaw -25..25, roll, pitch 0-25, 35 mm f
 13-77 mm, portrait/landscape, subject size, standing helper, lighting/clothes/room, MakeHuman
 body shape, hip abduction 0-20 and rotation -20..20 of the tested leg, thigh -20..25 and knee
 flexion 40..110 across the cut-offs).  Rendering is reproducible by seed and is skipped for
-images already in the folder.  Seeds: tune on 10-19; 100+ are reserved for the headline run.
+images already in the folder.  Seeds: tune on 10-19; 20-29 check the uncertainty on renders no
+code was tuned on; 100+ are reserved for the headline run.
 
 Prints, overall AND per condition group (groups of fewer than 20 photos are flagged ``n<20``):
 found %, tested side right %, thigh and knee MAE / bias (mean signed error) / worst, findings
@@ -384,7 +385,7 @@ def main(argv=None) -> int:
     ap.add_argument("--images", type=Path, help="measure an existing render set (no rendering)")
     ap.add_argument("--out", type=Path, help="render folder (default bench_out/accuracy_<kind>_s<seed>)")
     ap.add_argument("--n", type=int, default=240, help="photos (pairs: poses, 2 photos each)")
-    ap.add_argument("--seed", type=int, default=10, help="render seed (tune on 10-19; 100+ reserved for the headline run)")
+    ap.add_argument("--seed", type=int, default=10, help="render seed (tune on 10-19; 20-29 uncertainty checks; 100+ reserved for the headline run)")
     ap.add_argument("--kind", choices=("side", "front", "pairs"), default="side")
     ap.add_argument("--conditions", help="render the older balanced grid instead (tools.synth render --conditions)")
     ap.add_argument("--horizon", nargs="+", default=[DEFAULT_SETTING],
