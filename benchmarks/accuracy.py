@@ -180,16 +180,7 @@ def side_stats(rows):
     side_ok = sum(1 for m, d in ok if d.get("side") == m["tested_side"])
     et = _err(ok, "thigh_angle_deg", "thigh_angle_deg")
     ek = _err(ok, "knee_flexion_deg", "knee_flexion_deg")
-    agree = total = opposite = 0
-    for m, d in ok:
-        for mu in ("iliopsoas", "rectus_femoris"):
-            st, clear = true_status(m, mu)
-            if not clear:
-                continue
-            got = (d.get("findings", {}).get(mu) or {}).get("status")
-            total += 1
-            agree += got == st
-            opposite += got in ("normal", "short") and got != st
+    agree, total, opposite = findings_stats(ok, ("iliopsoas", "rectus_femoris"))
     cov = []
     for key, tk, uk in (("thigh_angle_deg", "thigh_angle_deg", "thigh_angle_uncertainty_deg"),
                         ("knee_flexion_deg", "knee_flexion_deg", "knee_flexion_uncertainty_deg")):
