@@ -187,13 +187,7 @@ def format_table(d: dict) -> str:
         lines += front_lines
         if d.get("corrected"):
             lines.append(_by_hand("front photo", d.get("model_reading")))
-        for mu, f in d["findings"].items():
-            lines.append(f"  {mu:<15} {f['status'].upper():<15} {f['reason']}")
-        for code in d["flags"]:
-            lines.append(f"  ! {code}")
-        for n in d.get("notes", []):
-            lines.append(f"  note: {n}")
-        return "\n".join(lines)
+        return "\n".join(lines + _findings_lines(d))
     lines.append(f"  tested side      {d['side']}  (head towards image {d['head_towards']}), confidence {d['confidence']:.2f}")
     lines.append(
         f"  thigh angle      {_fmt(d['thigh_angle_deg'])} +/- {d['thigh_angle_uncertainty_deg']:.0f}"
@@ -215,13 +209,13 @@ def format_table(d: dict) -> str:
     if d.get("thigh_angle_corrected_deg") is not None:
         lines.append(f"  in 3-D           thigh {_fmt(d['thigh_angle_corrected_deg'])}, knee flexion "
                      f"{d['knee_flexion_corrected_deg']:.1f} deg   (side angles corrected with the front view)")
-    for mu, f in d["findings"].items():
-        lines.append(f"  {mu:<15} {f['status'].upper():<15} {f['reason']}")
-    for code in d["flags"]:
-        lines.append(f"  ! {code}")
-    for n in d.get("notes", []):
-        lines.append(f"  note: {n}")
-    return "\n".join(lines)
+    return "\n".join(lines + _findings_lines(d))
+
+
+def _findings_lines(d: dict) -> list[str]:
+    """Each muscle's finding, the flags and the notes: the end of both views' tables."""
+    return ([f"  {mu:<15} {f['status'].upper():<15} {f['reason']}" for mu, f in d["findings"].items()]
+            + [f"  ! {code}" for code in d["flags"]] + [f"  note: {n}" for n in d.get("notes", [])])
 
 
 def _emit(results: list[dict], fmt: str, out=None) -> None:
