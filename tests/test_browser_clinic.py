@@ -11,14 +11,13 @@ import json
 import math
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+import app_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("THOMAS_CV_CHROMIUM", "/usr/bin/chromium")
@@ -32,14 +31,6 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (pip install 'thomas-cv[browser]') missing")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def db(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("history") / "history.sqlite"
@@ -49,34 +40,10 @@ def db(tmp_path_factory) -> Path:
 def serve(log: Path, db: Path, **env_extra: str):
     """The fake-model app on a free localhost port; yields its URL. ``env_extra``: more
     environment (e.g. a slow fake model)."""
-    port = _free_port()
     env = {**os.environ, "THOMAS_CV_DB": str(db), "PYTHONPATH": str(ROOT), **env_extra}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "tests" / "fake_model_app.py"), "--server.headless",
-           "true", "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    APP_LOGS[url] = log
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(f"the app did not start: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.5)
+    with app_server.serve(ROOT / "tests" / "fake_model_app.py", log, env) as url:
+        APP_LOGS[url] = log
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
